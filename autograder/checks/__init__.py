@@ -1,0 +1,7 @@
+"""The module's checks; importing this package registers all of them."""
+from . import exercise1, exercise2, exercise3  # noqa: F401  (registration)
+from .registry import CHECKS, Check, get_check
+from .result import CheckResult
+from .subject import Problem, Subject
+
+__all__ = ["CHECKS", "Check", "CheckResult", "Problem", "Subject", "get_check"]

@@ -1,0 +1,79 @@
+"""The student's notebook namespace, as the checks see it.
+
+Each builder is called once per grading; the model it returned is cached, so every check
+(and, later, the retraining) judges the very same model.
+"""
+import time
+
+from ..model_description import ModelConfigError, describe_model
+
+
+class Problem(Exception):
+    """A finding that fails the check; its text is shown to the student."""
+
+
+class Subject:
+    def __init__(self, namespace):
+        self.namespace = namespace
+        self._built = {}
+        self._memo = {}
+        self.calls = []             # (name, phase, seconds, exception or None), for reports
+
+    def value(self, name):
+        if name not in self.namespace:
+            raise Problem(f"`{name}` is not defined: define it in the exercise's solution cell "
+                          "and check that the cell runs without errors")
+        return self.namespace[name]
+
+    def function(self, name):
+        value = self.value(name)
+        if not callable(value):
+            raise Problem(f"`{name}` must be a function. Received: {type(value).__name__}")
+        return value
+
+    def call(self, name, *args, **kwargs):
+        """Call a student function; its exceptions become a Problem naming the function."""
+        function = self.function(name)
+        start = time.perf_counter()
+        try:
+            result = function(*args, **kwargs)
+        except Exception as exc:
+            self.calls.append((name, "call", time.perf_counter() - start, repr(exc)))
+            raise Problem(f"`{name}()` raised {type(exc).__name__}: {exc}") from exc
+        self.calls.append((name, "call", time.perf_counter() - start, None))
+        return result
+
+    def memo(self, key, compute):
+        """Compute once per grading (e.g. one sweep run shared by two checks)."""
+        if key not in self._memo:
+            try:
+                self._memo[key] = (compute(), None)
+            except Problem as problem:
+                self._memo[key] = (None, problem)
+        value, problem = self._memo[key]
+        if problem is not None:
+            raise problem
+        return value
+
+    def built(self, builder):
+        """The model returned by ``builder()``, built once."""
+        def build():
+            import keras
+            model = self.call(builder)
+            if model is None:
+                raise Problem(f"`{builder}()` returned None; it must return a Keras model "
+                              "(is `return model` missing?)")
+            if not isinstance(model, keras.Model):
+                raise Problem(f"`{builder}()` must return a Keras model. "
+                              f"Received: {type(model).__name__}")
+            return model
+        return self.memo(("built", builder), build)
+
+    def description(self, builder):
+        def describe():
+            try:
+                return describe_model(self.built(builder))
+            except ModelConfigError as exc:
+                raise Problem(f"`{builder}()`: {exc}") from exc
+        return self.memo(("description", builder), describe)
+

@@ -1,0 +1,122 @@
+"""The course datasets, as ``keras.datasets`` returns them.
+
+Online, the data comes from ``keras.datasets``.  Offline, set ``AUTOGRADER_DATA_DIR`` to a
+folder holding the datasets in their original distribution formats:
+
+    $AUTOGRADER_DATA_DIR/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz
+    $AUTOGRADER_DATA_DIR/cifar-10-batches-py/{data_batch_1..5,test_batch}
+
+The objects ``fashion_mnist`` and ``cifar10`` mimic the ``keras.datasets`` modules, so the
+module's own code (``fashion_mnist.load_data()``) reads the same either way.
+"""
+import gzip
+import os
+import pickle
+import socket
+from contextlib import contextmanager
+
+import numpy as np
+
+DATA_DIR_VARIABLE = "AUTOGRADER_DATA_DIR"
+DOWNLOAD_TIMEOUT_S = 60
+
+FASHION_MNIST_FILES = (
+    "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+)
+CIFAR10_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
+
+
+class DatasetNotFoundError(RuntimeError):
+    """A dataset is neither in the offline folder nor downloadable."""
+
+
+def data_dir():
+    """The offline data folder, or None when the data comes from keras.datasets."""
+    value = os.environ.get(DATA_DIR_VARIABLE, "").strip()
+    return os.path.abspath(os.path.expanduser(value)) if value else None
+
+
+def _missing(folder, names):
+    return [n for n in names if not os.path.isfile(os.path.join(folder, n))]
+
+
+def _require(folder, names, dataset):
+    missing = _missing(folder, names)
+    if missing:
+        raise DatasetNotFoundError(
+            f"{dataset} not found: {DATA_DIR_VARIABLE}={data_dir()} but {folder} lacks "
+            f"{', '.join(missing)}. Expected files: {', '.join(names)} "
+            f"(lay them out with `python ../shared/datasets/prepare.py DIR`, "
+            f"or unset {DATA_DIR_VARIABLE} to download through keras.datasets).")
+
+
+@contextmanager
+def _download_timeout(dataset, files):
+    """Keras downloads without a timeout; a machine with no network must fail, not hang."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        yield
+    except Exception as exc:  # keras raises a bare Exception on a failed download
+        raise DatasetNotFoundError(
+            f"{dataset} could not be downloaded through keras.datasets ({exc}). Offline, set "
+            f"{DATA_DIR_VARIABLE} to a folder holding {', '.join(files)}.") from exc
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_fashion_mnist():
+    """((x_train, y_train), (x_test, y_test)) as uint8 arrays, like keras.datasets."""
+    root = data_dir()
+    if root is None:
+        from keras.datasets import fashion_mnist as keras_fashion_mnist
+        with _download_timeout("Fashion-MNIST", FASHION_MNIST_FILES):
+            return keras_fashion_mnist.load_data()
+    folder = os.path.join(root, "fashion-mnist")
+    _require(folder, FASHION_MNIST_FILES, "Fashion-MNIST")
+    arrays = [_read_idx(os.path.join(folder, name)) for name in FASHION_MNIST_FILES]
+    return (arrays[0], arrays[1]), (arrays[2], arrays[3])
+
+
+def _read_cifar_batch(path):
+    with open(path, "rb") as f:
+        batch = pickle.load(f, encoding="bytes")
+    x = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    y = np.asarray(batch[b"labels"], dtype=np.uint8).reshape(-1, 1)
+    return x, y
+
+
+def load_cifar10():
+    """((x_train, y_train), (x_test, y_test)): images (N, 32, 32, 3) uint8, labels (N, 1)."""
+    root = data_dir()
+    if root is None:
+        from keras.datasets import cifar10 as keras_cifar10
+        with _download_timeout("CIFAR-10", CIFAR10_FILES):
+            return keras_cifar10.load_data()
+    folder = os.path.join(root, "cifar-10-batches-py")
+    _require(folder, CIFAR10_FILES, "CIFAR-10")
+    train = [_read_cifar_batch(os.path.join(folder, n)) for n in CIFAR10_FILES[:5]]
+    x_test, y_test = _read_cifar_batch(os.path.join(folder, "test_batch"))
+    x_train = np.concatenate([x for x, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    return (x_train, y_train), (x_test, y_test)
+
+
+class _Dataset:
+    """Stands in for a ``keras.datasets`` module: ``.load_data()``."""
+
+    def __init__(self, loader):
+        self.load_data = loader
+
+
+fashion_mnist = _Dataset(load_fashion_mnist)
+cifar10 = _Dataset(load_cifar10)
