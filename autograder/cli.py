@@ -1,0 +1,118 @@
+"""``autograder``: the command line.
+
+    autograder demo      generate the release, write the sample class, autograde it with
+                         nbgrader, generate feedback and print the per-check scores
+    autograder samples   write the sample submissions into submitted/
+    autograder scores    print the per-check scores found in the gradebook
+
+User errors exit with code 2 and one line, not a traceback.
+"""
+import argparse
+import os
+import sys
+import time
+
+EXIT_USAGE = 2
+
+
+def _course_dir(path):
+    course = os.path.abspath(path)
+    if not os.path.isfile(os.path.join(course, "nbgrader_config.py")):
+        raise UserError(f"{course} is not the course directory (no nbgrader_config.py): "
+                        "run from the repository root or pass --course DIR")
+    return course
+
+
+class UserError(Exception):
+    pass
+
+
+def print_scores(rows, expected=None):
+    from .checks import CHECKS
+    names = [n for n in CHECKS]
+    width = max(len(r.student) for r in rows) if rows else 7
+    print(f"{'student':<{width}}  {'auto':>9}  " + " ".join(f"{n:>{max(len(n), 4)}}" for n in names))
+    for row in rows:
+        cells = []
+        for n in names:
+            score, possible = row.scores.get(n, (0.0, CHECKS[n].points))
+            cells.append(f"{score:g}/{possible:g}".rjust(max(len(n), 4)))
+        total = f"{row.auto_total:g}/{row.auto_possible:g}"
+        print(f"{row.student:<{width}}  {total:>9}  " + " ".join(cells))
+    print()
+    for row in rows:
+        for gid, lost in row.lost().items():
+            print(f"{row.student}: -{lost:g} {gid}: {row.messages.get(gid, '(no message)')[:300]}")
+    if expected is not None:
+        mismatched = [r.student for r in rows if r.lost() != expected.get(r.student)]
+        print()
+        print("All samples lost exactly the expected points." if not mismatched else
+              f"Samples whose points differ from what they should lose: {', '.join(mismatched)}")
+        return not mismatched
+    return True
+
+
+def cmd_demo(args):
+    from . import nbgrader_steps as steps
+    from .gradebook import read_scores
+    from .sample_class import SAMPLES, write_samples
+    course = _course_dir(args.course)
+    students = args.student or list(SAMPLES)
+    start = time.perf_counter()
+    print("Generating the release with nbgrader generate_assignment ...", flush=True)
+    steps.generate_assignment(course)
+    write_samples(course, students)
+    for i, student in enumerate(students, 1):
+        print(f"[{i}/{len(students)}] nbgrader autograde {student} ...", flush=True)
+        steps.autograde(course, student)
+    print("Generating feedback ...", flush=True)
+    steps.generate_feedback(course)
+    print(f"Graded {len(students)} submissions in {time.perf_counter() - start:.0f} s.\n")
+    expected = {s: SAMPLES[s].expected_lost for s in students}
+    ok = print_scores(read_scores(course, students), expected)
+    print(f"Feedback: {os.path.join(course, 'feedback')}/<student>/regularization/regularization.html")
+    return 0 if ok else 1
+
+
+def cmd_samples(args):
+    from .sample_class import write_samples
+    for path in write_samples(_course_dir(args.course), args.student or None):
+        print(path)
+    return 0
+
+
+def cmd_scores(args):
+    from .gradebook import read_scores
+    course = _course_dir(args.course)
+    if not os.path.exists(os.path.join(course, "gradebook.db")):
+        raise UserError(f"no gradebook in {course}: run `autograder demo` or `nbgrader autograde` first")
+    print_scores(read_scores(course, args.student or None))
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
+    parser.add_argument("--course", default=".", help="the course directory (default: .)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, func, help_text in (("demo", cmd_demo, "grade the bundled sample class end to end"),
+                                  ("samples", cmd_samples, "write the sample submissions"),
+                                  ("scores", cmd_scores, "print per-check scores from the gradebook")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--student", action="append", help="only this student (repeatable)")
+        p.set_defaults(func=func)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (UserError, KeyError) as exc:
+        print(f"autograder: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        from .nbgrader_steps import NbgraderError
+        if isinstance(exc, NbgraderError):
+            print(f"autograder: error: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""nbgrader's commands, run as nbgrader runs them, from the course directory.
+
+nbgrader starts ``alembic`` from PATH; from a virtual environment that is not activated that
+fails with "No such file or directory: 'alembic'", so the interpreter's own bin folder goes
+first on PATH.
+"""
+import os
+import subprocess
+import sys
+
+ASSIGNMENT = "regularization"
+
+
+class NbgraderError(RuntimeError):
+    pass
+
+
+def nbgrader_env():
+    env = dict(os.environ)
+    bin_dir = os.path.dirname(sys.executable)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return env
+
+
+def run_nbgrader(course_dir, *args, quiet=True):
+    """Run ``nbgrader ARGS`` in the course directory; raise NbgraderError with its log on failure."""
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    proc = subprocess.run(cmd, cwd=course_dir, env=nbgrader_env(), text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stdout.splitlines()[-30:])
+        raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
+    if not quiet:
+        print(proc.stdout)
+    return proc.stdout
+
+
+def generate_assignment(course_dir):
+    return run_nbgrader(course_dir, "generate_assignment", ASSIGNMENT, "--force")
+
+
+def autograde(course_dir, student=None):
+    args = ["autograde", ASSIGNMENT, "--force"]
+    if student:
+        args += ["--student", student]
+    return run_nbgrader(course_dir, *args)
+
+
+def generate_feedback(course_dir, student=None):
+    args = ["generate_feedback", ASSIGNMENT, "--force"]
+    if student:
+        args += ["--student", student]
+    return run_nbgrader(course_dir, *args)

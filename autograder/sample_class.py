@@ -1,0 +1,120 @@
+"""Sample submissions: the release notebook with its solution cells filled in.
+
+Every sample starts from the reference solutions (the source notebook's solution cells) and
+applies a few text edits, each one a mistake students make.  ``expected_lost`` says which
+checks a sample must fail; the demo prints it beside the real scores, the tests assert it.
+"""
+import copy
+import os
+import re
+from dataclasses import dataclass, field
+
+import nbformat
+
+ASSIGNMENT = "regularization"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+
+
+@dataclass(frozen=True)
+class Sample:
+    description: str
+    edits: tuple = ()                   # (solution cell grade_id, old text, new text)
+    expected_lost: dict = field(default_factory=dict)   # check name -> points lost
+
+
+SAMPLES = {
+    "reference": Sample("the reference solution"),
+    "bn_wrong_side": Sample(
+        "BatchNormalization after the ReLU in the 'before activation' model",
+        (("ex2_solution", "        layers.Dense(256),\n        layers.BatchNormalization(),\n"
+                          "        layers.Activation('relu'),\n",
+          "        layers.Dense(256),\n        layers.Activation('relu'),\n"
+          "        layers.BatchNormalization(),\n"),),
+        {"ex2_bn_before": 3}),
+    "missing_l2": Sample(
+        "no L2 regularizer on the hidden layers of the CIFAR model",
+        (("ex3_solution", "layers.Dense(units, kernel_regularizer=regularizers.l2(1e-4))",
+          "layers.Dense(units)"),),
+        {"ex3_model": 4}),
+    "dropout_after_output": Sample(
+        "a Dropout layer after the output layer of the CIFAR model",
+        (("ex3_solution", "+ [layers.Dense(10, activation='softmax')],",
+          "+ [layers.Dense(10, activation='softmax'), layers.Dropout(0.2)],"),),
+        {"ex3_model": 4}),
+    "wrong_units": Sample(
+        "the BatchNorm-free baseline of Exercise 2 with 512 units instead of 256",
+        (("ex2_solution", "        layers.Dense(256, activation='relu'),\n"
+                          "        layers.Dense(128, activation='relu'),\n",
+          "        layers.Dense(512, activation='relu'),\n"
+          "        layers.Dense(128, activation='relu'),\n"),),
+        {"ex2_baseline": 2}),
+    "secret_bn_baseline": Sample(
+        "an 'unregularized' CIFAR baseline that secretly has BatchNormalization",
+        (("ex3_solution", "        layers.Dense(1024, activation='relu'),\n",
+          "        layers.Dense(1024, activation='relu'),\n        layers.BatchNormalization(),\n"),),
+        {"ex3_baseline": 2}),
+    "made_up_sweep": Sample(
+        "a dropout sweep that trains the models but reports made-up accuracies",
+        (("ex1_solution",
+          "            'best_val_acc': float(max(history.history['val_accuracy'])),\n"
+          "            'final_val_acc': float(history.history['val_accuracy'][-1]),\n",
+          "            'best_val_acc': 0.90 - rate / 10,\n"
+          "            'final_val_acc': 0.88 - rate / 10,\n"),),
+        {"ex1_sweep_honest": 2}),
+    "crash_halfway": Sample(
+        "a notebook whose Exercise 2 cell crashes before defining its functions",
+        # a variable from an earlier draft, used before the first def
+        (("ex2_solution", "def create_bn_before_activation():",
+          "print(X_train_bn.shape)\n\ndef create_bn_before_activation():"),),
+        {"ex2_bn_before": 3, "ex2_bn_after": 3, "ex2_baseline": 2}),
+}
+
+_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)
+
+
+def solution_cells(source_nb):
+    """{grade_id: code} of the source notebook's solution cells, markers removed."""
+    cells = {}
+    for cell in source_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            cells[meta["grade_id"]] = _MARKER.sub("", cell.source)
+    return cells
+
+
+def apply_edits(code_by_id, sample):
+    code = dict(code_by_id)
+    for grade_id, old, new in sample.edits:
+        if old not in code[grade_id]:
+            raise ValueError(f"Sample edit does not apply: {old!r} is not in cell {grade_id}")
+        code[grade_id] = code[grade_id].replace(old, new, 1)
+    return code
+
+
+def build_submission(release_nb, source_nb, sample):
+    """The release notebook with its solution cells replaced by the sample's code."""
+    code = apply_edits(solution_cells(source_nb), sample)
+    nb = copy.deepcopy(release_nb)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            cell.source = code[meta["grade_id"]]
+        elif meta.get("solution") and cell.cell_type == "markdown":
+            cell.source = f"Answer of sample student: {meta['grade_id']}."
+    return nb
+
+
+def write_samples(course_dir, students=None):
+    """Write submitted/<student>/regularization/regularization.ipynb for each sample."""
+    source = nbformat.read(os.path.join(course_dir, "source", ASSIGNMENT, NOTEBOOK), 4)
+    release = nbformat.read(os.path.join(course_dir, "release", ASSIGNMENT, NOTEBOOK), 4)
+    written = []
+    for student in students or SAMPLES:
+        if student not in SAMPLES:
+            raise KeyError(f"Unknown sample student {student!r}. Known: {', '.join(SAMPLES)}")
+        folder = os.path.join(course_dir, "submitted", student, ASSIGNMENT)
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, NOTEBOOK)
+        nbformat.write(build_submission(release, source, SAMPLES[student]), path)
+        written.append(path)
+    return written

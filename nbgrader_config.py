@@ -1,0 +1,21 @@
+"""nbgrader configuration of the Module 07 course; the repository root is the course directory."""
+import os
+
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "module07"
+c.CourseDirectory.assignment_id = ""
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+
+# The stubs students see in place of solution regions.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Autograding executes the whole notebook; the demonstrations run on a small budget then
+# (NBGRADER_EXECUTION is set), but loading CIFAR-10 and the sweep still take a while.
+c.Execute.timeout = 600
+c.Execute.startup_timeout = 120
+
+# Kernels inherit this environment: TensorFlow's C++ start-up logging goes to stderr, and
+# nbgrader counts stderr in a test cell as a failure (jupyter/nbgrader PR #1904).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
