@@ -19,3 +19,10 @@ c.Execute.startup_timeout = 120
 # Kernels inherit this environment: TensorFlow's C++ start-up logging goes to stderr, and
 # nbgrader counts stderr in a test cell as a failure (jupyter/nbgrader PR #1904).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# Feedback shows each check's message, never the code of the hidden tests.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

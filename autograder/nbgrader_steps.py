@@ -23,6 +23,16 @@ def nbgrader_env():
     return env
 
 
+# What to do about the failures instructors meet most.
+HINTS = {
+    f"No assignment with ID '{ASSIGNMENT}' exists in the database":
+        f"the gradebook does not know the assignment yet; run `nbgrader generate_assignment "
+        f"{ASSIGNMENT} --force` (or `autograder demo`) first",
+    "No such file or directory: 'alembic'":
+        "nbgrader cannot find `alembic`; activate the virtual environment or put its bin/ on PATH",
+}
+
+
 def run_nbgrader(course_dir, *args, quiet=True):
     """Run ``nbgrader ARGS`` in the course directory; raise NbgraderError with its log on failure."""
     cmd = [sys.executable, "-m", "nbgrader", *args]
@@ -30,7 +40,9 @@ def run_nbgrader(course_dir, *args, quiet=True):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.splitlines()[-30:])
-        raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
+        hint = next((fix for symptom, fix in HINTS.items() if symptom in proc.stdout), "")
+        raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode})"
+                            f"{': ' + hint if hint else ''}\n{tail}")
     if not quiet:
         print(proc.stdout)
     return proc.stdout

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up everything on a fresh machine with Python 3.11: a virtual environment in .venv with
+# the project and its test tools, and (when ../shared is beside the checkout) the offline
+# datasets in .data. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[test]"
+  touch "$stamp"
+fi
+if [ -z "${AUTOGRADER_DATA_DIR:-}" ] && [ -f ../shared/datasets/prepare.py ]; then
+  .venv/bin/python ../shared/datasets/prepare.py .data >/dev/null
+fi

@@ -1,0 +1,66 @@
+"""Each sample submission loses exactly the points it should, with a message that says why."""
+import pytest
+
+from autograder.checks import CHECKS
+from autograder.sample_class import SAMPLES, Sample
+
+from tests.helpers import run_sample
+
+# The sentence each wrong sample's student must read.
+MESSAGES = {
+    "bn_wrong_side": {"ex2_bn_before": "hidden layer 1 (Dense 256): BatchNormalization comes after the RELU; "
+                                      "this model must normalize before the activation"},
+    "missing_l2": {"ex3_model": "hidden layer 1 (Dense 1024): no L2 kernel regularizer"},
+    "dropout_after_output": {"ex3_model": "Dropout(0.2) comes after the output layer"},
+    "wrong_units": {"ex2_baseline": "expected hidden Dense layers of [256, 128] units. Received: [512, 128]"},
+    "secret_bn_baseline": {"ex3_baseline": "has 1 BatchNormalization layer(s); the baseline must have no regularization"},
+    "made_up_sweep": {"ex1_sweep_honest": "are not the validation accuracy of the trained models"},
+    "crash_halfway": {"ex2_bn_before": "`create_bn_before_activation` is not defined"},
+}
+
+
+@pytest.mark.parametrize("student", list(SAMPLES))
+def test_sample_loses_exactly_the_intended_points(student):
+    sample = SAMPLES[student]
+    results, _ = run_sample(sample)
+    lost = {name: r.possible - r.points for name, r in results.items() if not r.passed}
+    assert lost == sample.expected_lost, {n: results[n].message for n in lost}
+    for name, text in MESSAGES.get(student, {}).items():
+        assert text in results[name].message
+    for name, result in results.items():
+        assert result.possible == CHECKS[name].points
+
+
+MORE_MISTAKES = [
+    # (exercise, edits, check that fails, words of its message)
+    (2, (("ex2_solution", "        layers.Dense(10, activation='softmax')\n    ], name='bn_before_activation')",
+          "        layers.Dense(10)\n    ], name='bn_before_activation')"),),
+     "ex2_bn_before", "the output layer must be Dense(10, activation='softmax'). Received: Dense(10) with activation linear"),
+    (2, (("ex2_solution", "    return models.Sequential([\n        layers.Input(shape=(784,)),\n        layers.Dense(256, activation='relu'),\n        layers.BatchNormalization(),",
+          "    return\n    models.Sequential([\n        layers.Input(shape=(784,)),\n        layers.Dense(256, activation='relu'),\n        layers.BatchNormalization(),"),),
+     "ex2_bn_after", "returned None"),
+    (3, (("ex3_solution", "restore_best_weights=True", "restore_best_weights=False"),),
+     "ex3_early_stopping", "must restore the best weights"),
+    (3, (("ex3_solution", "monitor='val_accuracy', mode='max'", "monitor='accuracy', mode='max'"),),
+     "ex3_early_stopping", "must monitor a validation metric"),
+    (3, (("ex3_solution", "    y = y.flatten()\n", ""),),
+     "ex3_load", "y_train must be a 1-D array of 40000 labels"),
+    (3, (("ex3_solution", "X.reshape(-1, 3072).astype('float32') / 255.0", "X.reshape(-1, 3072).astype('float32')"),),
+     "ex3_load", "must be scaled to [0, 1]"),
+    (1, (("ex1_solution", "return min(results, key=lambda rate: (-results[rate]['best_val_acc'], rate))",
+          "return max(results, key=lambda rate: results[rate]['best_val_acc'])"),),
+     "ex1_best_rate", "for a tie, broken by the smallest rate"),
+    (1, (("ex1_solution", "'best_val_acc': float(max(history.history['val_accuracy']))",
+          "'best_val_acc': float(max(history.history['accuracy']))"),),
+     "ex1_sweep_honest", "not training accuracy"),
+]
+
+
+@pytest.mark.parametrize("exercise, edits, failing, words", MORE_MISTAKES,
+                         ids=[m[2] + "-" + str(i) for i, m in enumerate(MORE_MISTAKES)])
+def test_common_mistakes_fail_only_their_check(exercise, edits, failing, words):
+    results, _ = run_sample(Sample("mistake", edits), exercises=(exercise,))
+    failed = {name for name, r in results.items() if not r.passed}
+    assert failed == {failing}, {n: results[n].message for n in failed}
+    assert words in results[failing].message
+    assert results[failing].points == 0

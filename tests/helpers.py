@@ -1,0 +1,43 @@
+"""Run a sample's solution cells in a namespace built like the notebook's, and grade it."""
+import os
+
+import nbformat
+
+from autograder.checks import CHECKS, Subject
+from autograder.sample_class import apply_edits, solution_cells
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCE = os.path.join(REPO, "source", "regularization", "regularization.ipynb")
+
+
+def notebook_namespace():
+    """The names the notebook's solution cells rely on: the setup cell's imports and the
+    module's create_dropout_model (the reference modules import exactly those)."""
+    import reference.exercise1 as e1
+    import reference.exercise3 as e3
+    namespace = {}
+    for module in (e1, e3):
+        namespace.update({k: v for k, v in vars(module).items() if not k.startswith("__")})
+    for name in ("DROPOUT_RATES", "run_dropout_sweep", "best_dropout_rate", "plot_dropout_sweep",
+                 "load_cifar10_flat", "create_cifar_model", "create_cifar_baseline",
+                 "make_early_stopping"):
+        namespace.pop(name)
+    return namespace
+
+
+def run_sample(sample, exercises=(1, 2, 3)):
+    """Execute the sample's solution cells as the kernel would (a cell that raises stops
+    there, the next cell runs), then run every check of the given exercises."""
+    source = nbformat.read(SOURCE, as_version=4)
+    code = apply_edits(solution_cells(source), sample)
+    namespace = notebook_namespace()
+    errors = {}
+    for grade_id in ("ex1_solution", "ex2_solution", "ex3_solution"):
+        try:
+            exec(compile(code[grade_id], grade_id, "exec"), namespace)
+        except Exception as exc:  # the notebook goes on after a failing cell
+            errors[grade_id] = exc
+    subject = Subject(namespace)
+    results = {name: check.run(subject) for name, check in CHECKS.items()
+               if check.exercise in exercises}
+    return results, errors

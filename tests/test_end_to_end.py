@@ -1,0 +1,39 @@
+"""Real nbgrader: autograde sample submissions, read the gradebook, generate feedback."""
+import hashlib
+
+import pytest
+
+from autograder import nbgrader_steps
+from autograder.gradebook import read_scores
+from autograder.sample_class import SAMPLES, write_samples
+
+STUDENTS = ["reference", "bn_wrong_side", "crash_halfway"]
+
+
+@pytest.mark.slow
+def test_autograde_fills_the_gradebook_and_feedback_explains(course):
+    paths = write_samples(str(course), STUDENTS)
+    before = {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths}
+
+    with pytest.raises(nbgrader_steps.NbgraderError, match="run `nbgrader generate_assignment"):
+        nbgrader_steps.autograde(str(course))     # the gradebook does not know the assignment yet
+    nbgrader_steps.generate_assignment(str(course))
+    nbgrader_steps.autograde(str(course))
+    nbgrader_steps.generate_feedback(str(course))
+
+    rows = {r.student: r for r in read_scores(str(course))}
+    assert set(rows) == set(STUDENTS)
+    assert rows["reference"].auto_total == rows["reference"].auto_possible == 26
+    for student in STUDENTS:
+        assert rows[student].lost() == SAMPLES[student].expected_lost, rows[student].messages
+    assert "BatchNormalization comes after the RELU" in rows["bn_wrong_side"].messages["ex2_bn_before"]
+    assert "`create_no_bn_baseline` is not defined" in rows["crash_halfway"].messages["ex2_baseline"]
+
+    feedback = course / "feedback" / "bn_wrong_side" / "regularization" / "regularization.html"
+    html = feedback.read_text()
+    assert "this model must normalize before the activation" in html
+    assert "Score: 23.0 / 35.0" in html            # 26 automatic points + 9 for written answers
+    assert "BEGIN HIDDEN TESTS" not in html          # messages, never the hidden tests' code
+
+    # What the students handed in is never modified.
+    assert before == {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths}

@@ -1,0 +1,43 @@
+"""The committed release is what nbgrader generates from the source, and gives nothing away."""
+import os
+
+import nbformat
+
+from autograder import nbgrader_steps
+from autograder.checks import CHECKS
+
+from tests.helpers import REPO, SOURCE
+
+RELEASE = os.path.join(REPO, "release", "regularization", "regularization.ipynb")
+
+
+def test_committed_release_is_what_the_source_generates(course):
+    os.remove(course / "release" / "regularization" / "regularization.ipynb")
+    nbgrader_steps.generate_assignment(str(course))
+    generated = (course / "release" / "regularization" / "regularization.ipynb").read_text()
+    with open(RELEASE) as f:
+        assert generated == f.read(), ("release/ is stale: run `nbgrader generate_assignment "
+                                       "regularization --force` and commit the result")
+
+
+def test_release_has_no_solution_and_no_hidden_test():
+    text = open(RELEASE).read()
+    for secret in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "regularizers.l2(1e-4)",
+                   "train_test_split(X, y, test_size=0.2", "-results[rate]['best_val_acc']",
+                   'check("ex1_sweep_honest"', 'check("ex3_load_split"'):
+        assert secret not in text, secret
+    nb = nbformat.read(RELEASE, as_version=4)
+    stubs = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert stubs and all("YOUR CODE HERE" in c.source or "YOUR ANSWER HERE" in c.source for c in stubs)
+
+
+def test_every_check_has_a_test_cell_with_its_points():
+    nb = nbformat.read(SOURCE, as_version=4)
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    assert set(cells) == set(CHECKS)
+    for name, check in CHECKS.items():
+        cell = cells[name]
+        assert cell.metadata["nbgrader"]["points"] == check.points, name
+        assert f'check("{name}", globals())' in cell.source
+        assert ("### BEGIN HIDDEN TESTS" in cell.source) == check.hidden, name
