@@ -26,3 +26,8 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Budget profile of the grader's retraining (autograder/retrain/protocols.py): "full" runs the
+# module's real budgets on the full data (meant for a GPU), "quick" a small slice for CPU
+# machines, CI and the demo. Each has its thresholds in reference/thresholds.json.
+os.environ.setdefault("AUTOGRADER_PROFILE", "quick")

@@ -90,6 +90,27 @@ def cmd_scores(args):
     return 0
 
 
+def cmd_calibrate(args):
+    from .retrain.calibrate import calibrate
+    _course_dir(args.course)
+    entries, ok = calibrate(args.profile, args.seeds)
+    for check, models in entries.items():
+        for builder, e in models.items():
+            print(f"{args.profile} {check} {builder}: mean {e['mean']:.4f} std {e['std']:.4f} "
+                  f"-> threshold {e['threshold']}")
+    return 0 if ok else 1
+
+
+def cmd_cache(args):
+    from .retrain.cache import ResultCache
+    cache = ResultCache()
+    if args.action == "clear":
+        print(f"removed {cache.clear()} cached result(s) from {cache.root}")
+    else:
+        print(cache.root)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
     parser.add_argument("--course", default=".", help="the course directory (default: .)")
@@ -100,6 +121,13 @@ def main(argv=None):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--student", action="append", help="only this student (repeatable)")
         p.set_defaults(func=func)
+    p = sub.add_parser("calibrate", help="derive accuracy thresholds from the reference solutions")
+    p.add_argument("--profile", choices=["quick", "full"], required=True)
+    p.add_argument("--seeds", type=int, default=3)
+    p.set_defaults(func=cmd_calibrate)
+    p = sub.add_parser("cache", help="show or clear the retraining cache")
+    p.add_argument("action", choices=["show", "clear"])
+    p.set_defaults(func=cmd_cache)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -28,6 +28,10 @@ HINTS = {
     f"No assignment with ID '{ASSIGNMENT}' exists in the database":
         f"the gradebook does not know the assignment yet; run `nbgrader generate_assignment "
         f"{ASSIGNMENT} --force` (or `autograder demo`) first",
+    "because there are submissions associated with it":
+        "the source notebook's graded cells changed since submissions were graded; nbgrader will "
+        "not change them under recorded grades: back up and remove gradebook.db (autograde "
+        "records the grades again), then rerun",
     "No such file or directory: 'alembic'":
         "nbgrader cannot find `alembic`; activate the virtual environment or put its bin/ on PATH",
 }

@@ -66,7 +66,7 @@ SAMPLES = {
         # a variable from an earlier draft, used before the first def
         (("ex2_solution", "def create_bn_before_activation():",
           "print(X_train_bn.shape)\n\ndef create_bn_before_activation():"),),
-        {"ex2_bn_before": 3, "ex2_bn_after": 3, "ex2_baseline": 2}),
+        {"ex2_bn_before": 3, "ex2_bn_after": 3, "ex2_baseline": 2, "ex2_accuracy": 2}),
 }
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -13,7 +14,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def pytest_configure(config):
-    """Tests read real data: lay out the offline copies once when they are at hand."""
+    """Tests read real data (the offline copies, laid out once, when they are at hand) and
+    retrain into a cache of their own, shared by the whole session."""
+    if not os.environ.get("AUTOGRADER_CACHE_DIR"):
+        os.environ["AUTOGRADER_CACHE_DIR"] = tempfile.mkdtemp(prefix="autograder-test-cache-")
     if os.environ.get("AUTOGRADER_DATA_DIR") or not os.path.exists(PREPARE):
         return
     data = os.path.join(REPO, ".data")

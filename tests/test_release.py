@@ -41,3 +41,20 @@ def test_every_check_has_a_test_cell_with_its_points():
         assert cell.metadata["nbgrader"]["points"] == check.points, name
         assert f'check("{name}", globals())' in cell.source
         assert ("### BEGIN HIDDEN TESTS" in cell.source) == check.hidden, name
+
+
+def test_notebook_states_how_the_grader_retrains():
+    from autograder.retrain.protocols import PROFILES, get_protocol
+    text = open(SOURCE).read()
+    for protocol in ("fashion_mnist_mlp", "cifar10_mlp"):
+        for profile in PROFILES:
+            assert get_protocol(protocol).describe(profile) in text, (protocol, profile)
+
+
+def test_every_accuracy_check_has_a_calibrated_quick_threshold():
+    from autograder.retrain.calibrate import REFERENCE_MODELS
+    from autograder.retrain.thresholds import threshold
+    for check, models in REFERENCE_MODELS.items():
+        assert check in CHECKS
+        for _, builder, _ in models:
+            assert 0.0 < threshold(check, builder, "quick") < 1.0

@@ -1,0 +1,70 @@
+"""Accuracy checks, judged by retraining the model the grader built, never by numbers the
+notebook printed or a History it made."""
+from ..retrain import current_profile, get_protocol, retrain
+from ..retrain.thresholds import threshold
+from .registry import check
+from .subject import Problem
+
+EX2_BUILDERS = ("create_bn_before_activation", "create_bn_after_activation", "create_no_bn_baseline")
+
+
+def _optimizer_of(model):
+    """The optimizer the student compiled the model with, as a Keras config, or None."""
+    if not getattr(model, "compiled", False):
+        return None
+    try:
+        config = model.get_compile_config() or {}
+    except Exception:
+        return None
+    optimizer = config.get("optimizer")
+    return optimizer if isinstance(optimizer, dict) else None
+
+
+def retrained(subject, builder, protocol_name):
+    """Retrain the model ``builder()`` returned (built once) in a clean process."""
+    def run():
+        model = subject.built(builder)
+        try:
+            config = model.to_json()
+        except Exception as exc:
+            raise Problem(f"`{builder}()`: the model cannot be serialized ({exc}); use built-in "
+                          "Keras layers only") from exc
+        result = retrain(config, protocol_name, current_profile(), optimizer=_optimizer_of(model))
+        if result["type"] == "RetrainRefused":
+            raise Problem(f"`{builder}()`: the grader cannot retrain this model: {result['message']}")
+        if result["type"] != "RetrainResult":
+            raise Problem(f"`{builder}()`: retraining failed: {result['message']}")
+        return result
+    return subject.memo(("retrained", builder, protocol_name), run)
+
+
+def _judge(subject, check_name, builder, protocol_name):
+    profile = current_profile()
+    minimum = threshold(check_name, builder, profile)
+    result = retrained(subject, builder, protocol_name)
+    protocol = get_protocol(protocol_name)
+    got = result["best_val_acc"]
+    print(f"{builder}(): retrained by the grader ({profile} profile: {protocol.describe(profile)}): "
+          f"best validation accuracy {got:.4f} after {result['epochs_run']} epochs; needs {minimum:.4f}")
+    if got < minimum:
+        return [f"`{builder}()` reached {got:.4f} validation accuracy when the grader retrained it "
+                f"({profile} profile); it needs at least {minimum:.4f}"]
+    return []
+
+
+@check("ex2_accuracy", exercise=2, points=2, hidden=True,
+       description="the three models, retrained by the grader, reach the minimum accuracy")
+def ex2_accuracy(subject):
+    problems = []
+    for builder in EX2_BUILDERS:
+        try:
+            problems += _judge(subject, "ex2_accuracy", builder, "fashion_mnist_mlp")
+        except Problem as problem:
+            problems.append(str(problem))
+    return problems
+
+
+@check("ex3_accuracy", exercise=3, points=4, hidden=True,
+       description="the regularized model, retrained by the grader, clears the accuracy threshold")
+def ex3_accuracy(subject):
+    return _judge(subject, "ex3_accuracy", "create_cifar_model", "cifar10_mlp")

@@ -1,0 +1,75 @@
+"""Calibrate the accuracy thresholds from the reference solutions.
+
+Each reference model is retrained under the profile over several seeds; the threshold is the
+reference mean minus a margin covering the seed-to-seed spread (3 standard deviations, at
+least ``MIN_MARGIN``).  Where the module sets a bar (Exercise 3: more than 55% in the full
+profile) the bar is the threshold, and calibration fails when the reference does not clear
+it with that margin: improve the reference, never lower the bar.
+"""
+import importlib
+import json
+import statistics
+import time
+
+from .protocols import get_protocol
+from .runner import retrain
+from .thresholds import PATH, load, ThresholdMissing
+
+MIN_MARGIN = 0.02
+BARS = {("full", "ex3_accuracy"): 0.55}
+REFERENCE_MODELS = {
+    "ex2_accuracy": [("reference.exercise2", b, "fashion_mnist_mlp")
+                     for b in ("create_bn_before_activation", "create_bn_after_activation",
+                               "create_no_bn_baseline")],
+    "ex3_accuracy": [("reference.exercise3", "create_cifar_model", "cifar10_mlp")],
+}
+
+
+def _reference_job(module_name, builder):
+    model = getattr(importlib.import_module(module_name), builder)()
+    optimizer = model.get_compile_config()["optimizer"] if model.compiled else None
+    return model.to_json(), optimizer
+
+
+def calibrate(profile, seeds=3, path=PATH, log=print):
+    """Measure, derive and write the thresholds of ``profile``; returns (entries, ok)."""
+    try:
+        thresholds = load(path)
+    except ThresholdMissing:
+        thresholds = {}
+    entries, ok = {}, True
+    for check, models in REFERENCE_MODELS.items():
+        entries[check] = {}
+        for module_name, builder, protocol in models:
+            config, optimizer = _reference_job(module_name, builder)
+            accs, walls = [], []
+            for seed in range(seeds):
+                r = retrain(config, protocol, profile, optimizer=optimizer, seed=seed)
+                if r["type"] != "RetrainResult":
+                    raise RuntimeError(f"{builder} (seed {seed}): {r['message']}")
+                accs.append(round(r["best_val_acc"], 4))
+                walls.append(round(r.get("train_wall_s", 0.0), 1))
+                log(f"{profile} {check} {builder} seed {seed}: {accs[-1]:.4f} ({walls[-1]} s)")
+            mean = statistics.fmean(accs)
+            std = statistics.pstdev(accs)
+            margin = max(3 * std, MIN_MARGIN)
+            bar = BARS.get((profile, check))
+            entry = {"protocol": protocol, "budget": get_protocol(protocol).to_dict(profile)["budgets"][profile],
+                     "seeds": list(range(seeds)), "best_val_acc": accs, "mean": round(mean, 4),
+                     "std": round(std, 4), "train_wall_s": walls}
+            if bar is not None:
+                entry.update(threshold=bar, bar="the module's target",
+                             clears_bar_with_margin=min(accs) - margin >= bar)
+                if not entry["clears_bar_with_margin"]:
+                    ok = False
+                    log(f"{builder} does not clear the bar {bar} with margin {margin:.3f} "
+                        f"(min {min(accs):.4f}): improve the reference solution")
+            else:
+                entry["threshold"] = round(mean - margin, 3)
+            entry["calibrated"] = time.strftime("%Y-%m-%d")
+            entries[check][builder] = entry
+    thresholds[profile] = entries
+    with open(path, "w") as f:
+        json.dump(thresholds, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return entries, ok

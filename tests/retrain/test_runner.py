@@ -1,0 +1,86 @@
+"""Retraining in a clean process: real training on real data slices, cached, deterministic,
+and deaf to whatever the calling process did to Keras."""
+import importlib.util
+
+import keras
+import pytest
+from keras import layers, models
+
+from autograder.retrain import retrain
+from autograder.retrain.cache import ResultCache
+from autograder.retrain.protocols import get_protocol
+
+import reference.exercise2 as e2
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return ResultCache(str(tmp_path / "cache"))
+
+
+def small_model(name_offset=0):
+    """The reference 'BN before activation' model, with layer names that differ per call."""
+    for _ in range(name_offset):
+        layers.Dense(1)     # bumps Keras' automatic layer names
+    return e2.create_bn_before_activation()
+
+
+def test_retrain_reports_real_training_and_is_deterministic(cache):
+    config = small_model().to_json()
+    first = retrain(config, "fashion_mnist_mlp", "quick", cache=cache)
+    assert first["type"] == "RetrainResult", first.get("message")
+    budget = get_protocol("fashion_mnist_mlp").budget("quick")
+    assert first["train_samples"] == budget.train_samples
+    assert first["valid_samples"] == budget.valid_samples
+    assert 1 <= first["epochs_run"] <= budget.epochs
+    assert first["device"] == "tensorflow:CPU" and first["cached"] is False
+    assert 0.5 < first["best_val_acc"] <= 1.0      # a BN MLP learns Fashion-MNIST in 2 short epochs
+    again = retrain(config, "fashion_mnist_mlp", "quick", cache=cache, use_cache=False)
+    assert again["history"] == first["history"]
+
+
+def test_identical_models_share_one_retraining(cache):
+    a = retrain(small_model().to_json(), "fashion_mnist_mlp", "quick", cache=cache)
+    renamed = small_model(name_offset=3)
+    b = retrain(renamed.to_json(), "fashion_mnist_mlp", "quick", cache=cache)
+    assert b["cached"] is True and b["key"] == a["key"] and b["best_val_acc"] == a["best_val_acc"]
+    assert cache.clear() == 1
+    c = retrain(renamed.to_json(), "fashion_mnist_mlp", "quick", cache=cache)
+    assert c["cached"] is False
+
+
+def test_a_patched_fit_in_the_caller_changes_nothing(cache, monkeypatch):
+    config = small_model().to_json()
+    honest = retrain(config, "fashion_mnist_mlp", "quick", cache=cache, use_cache=False)
+
+    def fake_fit(self, *args, **kwargs):
+        raise AssertionError("the grader must not train in the calling process")
+    monkeypatch.setattr(keras.Model, "fit", fake_fit)
+    patched = retrain(config, "fashion_mnist_mlp", "quick", cache=cache, use_cache=False)
+    assert patched["type"] == "RetrainResult" and patched["history"] == honest["history"]
+
+
+def test_lambda_layers_are_refused_with_a_reason(cache):
+    model = models.Sequential([layers.Input((784,)), layers.Lambda(lambda x: x * 2),
+                               layers.Dense(10, activation="softmax")])
+    result = retrain(model.to_json(), "fashion_mnist_mlp", "quick", cache=cache)
+    assert result["type"] == "RetrainRefused"
+    assert "Lambda layer" in result["message"] and "built-in Keras layers" in result["message"]
+
+
+def test_an_enormous_layer_is_refused_before_it_is_built(cache):
+    model = {"class_name": "Sequential", "config": {"name": "big", "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, 784], "name": "in"}},
+        {"module": "keras.layers", "class_name": "Dense", "config": {"name": "wide", "units": 10_000_000}},
+        {"module": "keras.layers", "class_name": "Dense", "config": {"name": "out", "units": 10, "activation": "softmax"}}]}}
+    result = retrain(model, "fashion_mnist_mlp", "quick", cache=cache)
+    assert result["type"] == "RetrainRefused"
+    assert "parameters" in result["message"] and "at most 20,000,000" in result["message"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
+def test_the_jax_backend_retrains_the_same_model(cache):
+    result = retrain(small_model().to_json(), "fashion_mnist_mlp", "quick", cache=cache, backend="jax")
+    assert result["type"] == "RetrainResult", result.get("message")
+    assert result["device"].startswith("jax:cpu") and result["backend"] == "jax"
+    assert 0.5 < result["best_val_acc"] <= 1.0
