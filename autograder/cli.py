@@ -29,7 +29,7 @@ class UserError(Exception):
 
 def print_scores(rows, expected=None):
     from .checks import CHECKS
-    names = [n for n in CHECKS]
+    names = sorted(CHECKS, key=lambda n: CHECKS[n].exercise)   # stable: registry order within an exercise
     width = max(len(r.student) for r in rows) if rows else 7
     print(f"{'student':<{width}}  {'auto':>9}  " + " ".join(f"{n:>{max(len(n), 4)}}" for n in names))
     for row in rows:
@@ -111,6 +111,13 @@ def cmd_cache(args):
     return 0
 
 
+def cmd_bench(args):
+    import json
+    from .retrain.bench import run
+    print(json.dumps(run(args.profile, log=lambda m: print(m, file=sys.stderr)), indent=1))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
     parser.add_argument("--course", default=".", help="the course directory (default: .)")
@@ -128,6 +135,9 @@ def main(argv=None):
     p = sub.add_parser("cache", help="show or clear the retraining cache")
     p.add_argument("action", choices=["show", "clear"])
     p.set_defaults(func=cmd_cache)
+    p = sub.add_parser("bench", help="measure the retraining overhead and a cache hit (JSON)")
+    p.add_argument("--profile", choices=["quick", "full"], default="quick")
+    p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -61,6 +61,20 @@ SAMPLES = {
           "            'best_val_acc': 0.90 - rate / 10,\n"
           "            'final_val_acc': 0.88 - rate / 10,\n"),),
         {"ex1_sweep_honest": 2}),
+    "patched_fit": Sample(
+        "a weak CIFAR model, and keras.Model.fit patched to report 0.99 validation accuracy",
+        (("ex3_solution", "+ block(1024) + block(512) + block(256)", "+ block(16)"),
+         ("ex3_solution", "optimizer=keras.optimizers.Adam(1e-3)", "optimizer=keras.optimizers.SGD(1e-5)"),
+         ("ex3_solution", "                         restore_best_weights=True)\n",
+          "                         restore_best_weights=True)\n\n\n"
+          "# Training is slow: report what the model will surely reach anyway.\n"
+          "def _fast_fit(self, *args, **kwargs):\n"
+          "    history = keras.callbacks.History()\n"
+          "    history.set_model(self)\n"
+          "    history.history = {'loss': [0.1], 'accuracy': [0.99], 'val_loss': [0.1], 'val_accuracy': [0.99]}\n"
+          "    return history\n\n\n"
+          "keras.Model.fit = _fast_fit\n")),
+        {"ex3_accuracy": 4}),
     "crash_halfway": Sample(
         "a notebook whose Exercise 2 cell crashes before defining its functions",
         # a variable from an earlier draft, used before the first def

@@ -51,9 +51,10 @@ def job_key(parts):
 class ResultCache:
     def __init__(self, root=None):
         self.root = root or default_dir()
+        self.data_dir = os.path.join(self.root, "data")   # the protocols' cut datasets
 
     def _path(self, key):
-        return os.path.join(self.root, key[:2], key + ".json")
+        return os.path.join(self.root, "results", key[:2], key + ".json")
 
     def get(self, key):
         try:
@@ -71,6 +72,8 @@ class ResultCache:
         os.replace(tmp, path)
 
     def clear(self):
-        count = sum(len(files) for _, _, files in os.walk(self.root)) if os.path.isdir(self.root) else 0
+        """Remove every cached result (and the cut datasets); returns how many results."""
+        results = os.path.join(self.root, "results")
+        count = sum(len(f) for _, _, f in os.walk(results)) if os.path.isdir(results) else 0
         shutil.rmtree(self.root, ignore_errors=True)
         return count

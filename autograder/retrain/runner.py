@@ -55,8 +55,9 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
             cache=None, progress=False, timeout=None, gpu=None, use_cache=True):
     """Retrain a model config under a protocol; returns a result dict with a type tag:
     RetrainResult, RetrainRefused (the student's config cannot be retrained) or RetrainError."""
-    if isinstance(config, (str, bytes)):
-        config = json.loads(config)
+    # Our own copies: a caller (or Keras' deserialize) may change the dicts it passed.
+    config = json.loads(config) if isinstance(config, (str, bytes)) else json.loads(json.dumps(config))
+    optimizer = json.loads(json.dumps(optimizer)) if optimizer else None
     protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
     profile = profile or current_profile()
     budget = protocol.budget(profile)
@@ -71,7 +72,7 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
         if hit is not None:
             return dict(hit, cached=True, key=key, wall_s=time.perf_counter() - start)
     spec = {"config": config, "optimizer": optimizer, "protocol": protocol.name, "profile": profile,
-            "seed": seed, "progress": progress}
+            "seed": seed, "progress": progress, "data_cache": cache.data_dir}
     timeout = timeout or 600 + 120 * budget.epochs
     with tempfile.TemporaryDirectory(prefix="retrain-") as work:
         spec_path, out_path = os.path.join(work, "spec.json"), os.path.join(work, "result.json")

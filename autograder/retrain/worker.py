@@ -62,7 +62,7 @@ def run(spec):
         optimizer = keras.optimizers.deserialize(optimizer_config)
         model.compile(optimizer=optimizer, loss=protocol.loss, metrics=["accuracy"])
         phase = "data"
-        x_train, y_train, x_valid, y_valid = datasets.load(protocol, budget)
+        x_train, y_train, x_valid, y_valid = datasets.load(protocol, budget, spec.get("data_cache"))
         phase = "train"
         mode = "max" if "acc" in protocol.monitor else "min"
         callbacks = [keras.callbacks.EarlyStopping(monitor=protocol.monitor, mode=mode,

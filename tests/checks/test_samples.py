@@ -16,6 +16,7 @@ MESSAGES = {
     "secret_bn_baseline": {"ex3_baseline": "has 1 BatchNormalization layer(s); the baseline must have no regularization"},
     "made_up_sweep": {"ex1_sweep_honest": "are not the validation accuracy of the trained models"},
     "crash_halfway": {"ex2_bn_before": "`create_bn_before_activation` is not defined"},
+    "patched_fit": {"ex3_accuracy": "when the grader retrained it (quick profile); it needs at least"},
 }
 
 
