@@ -66,14 +66,20 @@ def load_split(subject):
     return []
 
 
-@check("ex3_model", exercise=3, points=4,
-       description="every hidden Dense layer has BatchNormalization, Dropout and an L2 regularizer")
-def model(subject):
-    builder = "create_cifar_model"
+def _cifar_mlp(subject, builder):
+    """The description of a CIFAR-10 MLP and the problems any such model has."""
     desc = subject.description(builder)
     problems = s.structure_problems(desc) + s.input_problems(desc, INPUT_DIM)
     if not desc.hidden:
         problems.append("the model needs at least one hidden Dense layer")
+    return desc, problems
+
+
+@check("ex3_model", exercise=3, points=4,
+       description="every hidden Dense layer has BatchNormalization, Dropout and an L2 regularizer")
+def model(subject):
+    builder = "create_cifar_model"
+    desc, problems = _cifar_mlp(subject, builder)
     for b in desc.hidden:
         where = f"hidden layer {b.index} (Dense {b.units})"
         if not b.has_batchnorm:
@@ -98,10 +104,7 @@ def model(subject):
        description="the baseline has no regularization at all")
 def baseline(subject):
     builder = "create_cifar_baseline"
-    desc = subject.description(builder)
-    problems = s.structure_problems(desc) + s.input_problems(desc, INPUT_DIM)
-    if not desc.hidden:
-        problems.append("the model needs at least one hidden Dense layer")
+    desc, problems = _cifar_mlp(subject, builder)
     for kind, name in (("batchnorm", "BatchNormalization"), ("dropout", "Dropout")):
         if desc.count(kind):
             problems.append(f"has {desc.count(kind)} {name} layer(s); the baseline must have "

@@ -16,10 +16,6 @@ PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "AUTOGRADER_DATA_DIR",
               "TF_CPP_MIN_LOG_LEVEL", "CUDA_VISIBLE_DEVICES", "XLA_FLAGS")
 
 
-class RetrainError(RuntimeError):
-    pass
-
-
 def _versions(backend):
     names = ["keras", "numpy", "tensorflow" if backend == "tensorflow" else backend]
     out = {}
