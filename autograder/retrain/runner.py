@@ -1,6 +1,9 @@
 """Run a retraining job in a fresh interpreter, through the content-addressed cache."""
+import atexit
 import json
 import os
+import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,10 +50,88 @@ def worker_env(backend, gpu=None):
     return env
 
 
+def _fresh_worker(spec_path, out_path, work, backend, gpu, progress, timeout):
+    """One job in a new interpreter; None on success, else what went wrong."""
+    try:
+        proc = subprocess.run([sys.executable, "-I", "-m", "autograder.retrain.worker",
+                               spec_path, out_path], cwd=work, env=worker_env(backend, gpu),
+                              stdout=subprocess.DEVNULL,
+                              stderr=None if progress else subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"phase": "train", "message": f"retraining took longer than {timeout} s and was stopped"}
+    if not os.path.exists(out_path):
+        tail = (proc.stderr or b"").decode("utf-8", "replace")[-1500:]
+        return {"phase": "worker", "message": f"the retraining process ended with code "
+                                              f"{proc.returncode} without a result: {tail.strip()}"}
+    return None
+
+
+class WarmWorker:
+    """A worker interpreter kept for job after job; it never runs student code."""
+
+    def __init__(self, backend, gpu):
+        self.workdir = tempfile.mkdtemp(prefix="retrain-worker-")
+        self.stderr = open(os.path.join(self.workdir, "stderr.log"), "w+b")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder.retrain.worker", "--serve"],
+            cwd=self.workdir, env=worker_env(backend, gpu), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.stderr)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def run(self, spec_path, out_path, timeout):
+        """None on success, else what went wrong (the worker is then stopped)."""
+        from .worker import DONE
+        deadline = time.monotonic() + timeout
+        self.proc.stdin.write(f"{spec_path}\t{out_path}\n".encode())
+        self.proc.stdin.flush()
+        while True:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self.proc.stdout], [], [], max(remaining, 0))
+            if not ready:
+                self.stop()
+                return {"phase": "train", "message": f"retraining took longer than {timeout} s and was stopped"}
+            line = self.proc.stdout.readline()
+            if not line:            # the worker died
+                self.stop()
+                self.stderr.seek(0)
+                tail = self.stderr.read().decode("utf-8", "replace")[-1500:]
+                return {"phase": "worker", "message": f"the retraining process ended with code "
+                                                      f"{self.proc.returncode} without a result: {tail.strip()}"}
+            if line.decode("utf-8", "replace").rstrip("\n") == DONE:
+                return None
+
+    def stop(self):
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+        self.stderr.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+_WARM = {}
+
+
+def warm_worker(backend, gpu=None):
+    worker = _WARM.get((backend, gpu))
+    if worker is None or not worker.alive():
+        worker = _WARM[(backend, gpu)] = WarmWorker(backend, gpu)
+    return worker
+
+
+@atexit.register
+def _stop_warm_workers():
+    for worker in _WARM.values():
+        worker.stop()
+    _WARM.clear()
+
+
 def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backend=None,
-            cache=None, progress=False, timeout=None, gpu=None, use_cache=True):
+            cache=None, progress=False, timeout=None, gpu=None, use_cache=True, warm=True):
     """Retrain a model config under a protocol; returns a result dict with a type tag:
-    RetrainResult, RetrainRefused (the student's config cannot be retrained) or RetrainError."""
+    RetrainResult, RetrainRefused (the student's config cannot be retrained) or RetrainError.
+    ``warm``: run on this process's warm worker (started on first use) instead of a new one."""
     # Our own copies: a caller (or Keras' deserialize) may change the dicts it passed.
     config = json.loads(config) if isinstance(config, (str, bytes)) else json.loads(json.dumps(config))
     optimizer = json.loads(json.dumps(optimizer)) if optimizer else None
@@ -74,19 +155,12 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
         spec_path, out_path = os.path.join(work, "spec.json"), os.path.join(work, "result.json")
         with open(spec_path, "w") as f:
             json.dump(spec, f)
-        try:
-            proc = subprocess.run([sys.executable, "-I", "-m", "autograder.retrain.worker",
-                                   spec_path, out_path], cwd=work, env=worker_env(backend, gpu),
-                                  stdout=subprocess.DEVNULL,
-                                  stderr=None if progress else subprocess.PIPE, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return {"type": "RetrainError", "phase": "train", "key": key, "cached": False,
-                    "message": f"retraining took longer than {timeout} s and was stopped"}
-        if not os.path.exists(out_path):
-            tail = (proc.stderr or b"").decode("utf-8", "replace")[-1500:]
-            return {"type": "RetrainError", "phase": "worker", "key": key, "cached": False,
-                    "message": f"the retraining process ended with code {proc.returncode} "
-                               f"without a result: {tail.strip()}"}
+        if warm and not progress:
+            failure = warm_worker(backend, gpu).run(spec_path, out_path, timeout)
+        else:
+            failure = _fresh_worker(spec_path, out_path, work, backend, gpu, progress, timeout)
+        if failure:
+            return {"type": "RetrainError", "key": key, "cached": False, **failure}
         with open(out_path) as f:
             result = json.load(f)
     result.update(key=key, profile=profile, protocol=protocol.name, seed=seed, backend=backend)

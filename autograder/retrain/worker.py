@@ -3,6 +3,11 @@
 A fresh interpreter that never ran student code: it reads the job spec (JSON), rebuilds the
 model from its config in Keras' safe mode, trains it under the protocol and writes the
 result (JSON with a type tag) to OUT atomically.
+
+``--serve`` keeps one such interpreter for job after job (a line "SPEC<TAB>OUT" on stdin,
+the line DONE on stdout after each): importing Keras costs seconds, a job on a warm worker
+does not pay it again. Every job starts from a cleared Keras session and its own seed, so
+it gives the same result as in a fresh interpreter (a test holds it to that).
 """
 import json
 import os
@@ -53,8 +58,9 @@ def run(spec):
     try:
         params_estimate = check_config(spec["config"])
         device = _device()
-        set_seed(spec["seed"], deterministic=spec.get("deterministic", True))
         import keras
+        keras.backend.clear_session()       # nothing of the previous job on a warm worker
+        set_seed(spec["seed"], deterministic=spec.get("deterministic", True))
         model = keras.saving.deserialize_keras_object(spec["config"], safe_mode=True)
         optimizer_config = protocol.optimizer
         if protocol.honour_student_optimizer and spec.get("optimizer"):
@@ -90,8 +96,10 @@ def run(spec):
             "train_samples": int(len(x_train)), "valid_samples": int(len(x_valid))}
 
 
-def main(argv):
-    spec_path, out_path = argv
+DONE = "\x00AUTOGRADER-JOB-DONE"
+
+
+def job(spec_path, out_path):
     with open(spec_path) as f:
         spec = json.load(f)
     start = time.perf_counter()
@@ -101,6 +109,21 @@ def main(argv):
     with open(tmp, "w") as f:
         json.dump(result, f)
     os.replace(tmp, out_path)
+
+
+def serve():
+    for line in sys.stdin:
+        spec_path, out_path = line.rstrip("\n").split("\t")
+        job(spec_path, out_path)
+        sys.stdout.write(DONE + "\n")
+        sys.stdout.flush()
+
+
+def main(argv):
+    if argv == ["--serve"]:
+        serve()
+    else:
+        job(*argv)
 
 
 if __name__ == "__main__":

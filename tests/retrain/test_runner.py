@@ -84,3 +84,14 @@ def test_the_jax_backend_retrains_the_same_model(cache):
     assert result["type"] == "RetrainResult", result.get("message")
     assert result["device"].startswith("jax:cpu") and result["backend"] == "jax"
     assert 0.5 < result["best_val_acc"] <= 1.0
+
+
+def test_a_warm_worker_gives_what_a_fresh_interpreter_gives(cache):
+    before = retrain(e2.create_bn_before_activation().to_json(), "fashion_mnist_mlp", "quick",
+                     cache=cache, use_cache=False, warm=False)
+    baseline = retrain(e2.create_no_bn_baseline().to_json(), "fashion_mnist_mlp", "quick",
+                       cache=cache, use_cache=False, warm=True)
+    again = retrain(e2.create_bn_before_activation().to_json(), "fashion_mnist_mlp", "quick",
+                    cache=cache, use_cache=False, warm=True)   # after another job on the same worker
+    assert baseline["type"] == again["type"] == "RetrainResult"
+    assert again["history"] == before["history"]
