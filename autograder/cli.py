@@ -4,6 +4,10 @@
                          nbgrader, generate feedback and print the per-check scores
     autograder samples   write the sample submissions into submitted/
     autograder scores    print the per-check scores found in the gradebook
+    autograder export    write grades.csv (one row per student, one column per check)
+    autograder calibrate derive accuracy thresholds from the reference solutions
+    autograder cache     show or clear the retraining cache
+    autograder bench     measure the retraining overhead (JSON)
 
 User errors exit with code 2 and one line, not a traceback.
 """
@@ -29,7 +33,8 @@ class UserError(Exception):
 
 def print_scores(rows, expected=None):
     from .checks import CHECKS
-    names = sorted(CHECKS, key=lambda n: CHECKS[n].exercise)   # stable: registry order within an exercise
+    from .export import check_names
+    names = check_names()
     width = max(len(r.student) for r in rows) if rows else 7
     print(f"{'student':<{width}}  {'auto':>9}  " + " ".join(f"{n:>{max(len(n), 4)}}" for n in names))
     for row in rows:
@@ -69,7 +74,10 @@ def cmd_demo(args):
     steps.generate_feedback(course)
     print(f"Graded {len(students)} submissions in {time.perf_counter() - start:.0f} s.\n")
     expected = {s: SAMPLES[s].expected_lost for s in students}
-    ok = print_scores(read_scores(course, students), expected)
+    rows = read_scores(course, students)
+    ok = print_scores(rows, expected)
+    from .export import write_grades_csv
+    print(f"Grades: {write_grades_csv(rows, os.path.join(course, 'grades.csv'))}")
     print(f"Feedback: {os.path.join(course, 'feedback')}/<student>/regularization/regularization.html")
     return 0 if ok else 1
 
@@ -87,6 +95,16 @@ def cmd_scores(args):
     if not os.path.exists(os.path.join(course, "gradebook.db")):
         raise UserError(f"no gradebook in {course}: run `autograder demo` or `nbgrader autograde` first")
     print_scores(read_scores(course, args.student or None))
+    return 0
+
+
+def cmd_export(args):
+    from .export import write_grades_csv
+    from .gradebook import read_scores
+    course = _course_dir(args.course)
+    if not os.path.exists(os.path.join(course, "gradebook.db")):
+        raise UserError(f"no gradebook in {course}: run `autograder demo` or `nbgrader autograde` first")
+    print(write_grades_csv(read_scores(course, args.student or None), args.out or os.path.join(course, "grades.csv")))
     return 0
 
 
@@ -128,6 +146,10 @@ def main(argv=None):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--student", action="append", help="only this student (repeatable)")
         p.set_defaults(func=func)
+    p = sub.add_parser("export", help="write grades.csv: one row per student, one column per check")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--out", help="where to write (default: grades.csv in the course directory)")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser("calibrate", help="derive accuracy thresholds from the reference solutions")
     p.add_argument("--profile", choices=["quick", "full"], required=True)
     p.add_argument("--seeds", type=int, default=3)

@@ -1,5 +1,8 @@
 """Real nbgrader: autograde sample submissions, read the gradebook, generate feedback."""
+import csv
 import hashlib
+import subprocess
+import sys
 
 import pytest
 
@@ -40,6 +43,20 @@ def test_autograde_fills_the_gradebook_and_feedback_explains(course):
     written = 9                                      # nine answers graded by hand, 1 point each
     assert f"Score: {automatic - 4:.1f} / {automatic + written:.1f}" in html
     assert "BEGIN HIDDEN TESTS" not in html          # messages, never the hidden tests' code
+
+    # grades.csv: a row per student, a column per check, and the reason for each lost point.
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "export"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    with open(course / "grades.csv", newline="") as f:
+        table = {r["student"]: r for r in csv.DictReader(f)}
+    assert set(table) == set(STUDENTS)
+    assert all(table["reference"][name] == f"{check.points:g}" for name, check in CHECKS.items())
+    assert table["patched_fit"]["ex3_accuracy"] == "0" and table["patched_fit"]["ex3_model"] == "4"
+    assert table["patched_fit"]["auto_score"] == f"{automatic - 4:g}"
+    assert "ex3_accuracy (-4): CheckFailed:" in table["patched_fit"]["reasons"]
+    assert "when the grader retrained it" in table["patched_fit"]["reasons"]
+    assert table["reference"]["reasons"] == ""
 
     # What the students handed in is never modified.
     assert before == {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths}

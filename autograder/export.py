@@ -1,0 +1,26 @@
+"""grades.csv: one row per student, one column per check, and why points were lost."""
+import csv
+import os
+
+from .checks import CHECKS
+
+
+def check_names():
+    return sorted(CHECKS, key=lambda n: CHECKS[n].exercise)   # registry order within an exercise
+
+
+def write_grades_csv(rows, path):
+    """Write the students' automatic scores; returns the path. Written atomically."""
+    names = check_names()
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "auto_score", "auto_possible", *names, "reasons"])
+        for row in rows:
+            scores = [f"{row.scores.get(n, (0.0, 0.0))[0]:g}" for n in names]
+            reasons = " | ".join(f"{gid} (-{lost:g}): {row.messages.get(gid, 'no message')}"
+                                 for gid, lost in row.lost().items())
+            writer.writerow([row.student, f"{row.auto_total:g}", f"{row.auto_possible:g}",
+                             *scores, reasons])
+    os.replace(tmp, path)
+    return path
