@@ -4,6 +4,7 @@
                          nbgrader, generate feedback and print the per-check scores
     autograder samples   write the sample submissions into submitted/
     autograder scores    print the per-check scores found in the gradebook
+    autograder collect   place LMS-downloaded notebooks (folder or zip) into submitted/
     autograder export    write grades.csv (one row per student, one column per check)
     autograder calibrate derive accuracy thresholds from the reference solutions
     autograder cache     show or clear the retraining cache
@@ -98,6 +99,16 @@ def cmd_scores(args):
     return 0
 
 
+def cmd_collect(args):
+    from .collect import CollectError, collect
+    try:
+        placed = collect(args.source, _course_dir(args.course), replace=args.replace)
+    except CollectError as exc:
+        raise UserError(str(exc)) from exc
+    print(f"collected {len(placed)} submission(s) into submitted/: {', '.join(sorted(placed))}")
+    return 0
+
+
 def cmd_export(args):
     from .export import write_grades_csv
     from .gradebook import read_scores
@@ -146,6 +157,10 @@ def main(argv=None):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--student", action="append", help="only this student (repeatable)")
         p.set_defaults(func=func)
+    p = sub.add_parser("collect", help="place LMS-downloaded notebooks (folder or zip) into submitted/")
+    p.add_argument("source", help="a folder or zip of notebooks named after their students")
+    p.add_argument("--replace", action="store_true", help="replace different existing submissions (kept as backups)")
+    p.set_defaults(func=cmd_collect)
     p = sub.add_parser("export", help="write grades.csv: one row per student, one column per check")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--out", help="where to write (default: grades.csv in the course directory)")
