@@ -32,6 +32,13 @@ class UserError(Exception):
     pass
 
 
+def _graded_course_dir(path):
+    course = _course_dir(path)
+    if not os.path.exists(os.path.join(course, "gradebook.db")):
+        raise UserError(f"no gradebook in {course}: run `autograder demo` or `nbgrader autograde` first")
+    return course
+
+
 def print_scores(rows, expected=None):
     from .checks import CHECKS
     from .export import check_names
@@ -92,9 +99,7 @@ def cmd_samples(args):
 
 def cmd_scores(args):
     from .gradebook import read_scores
-    course = _course_dir(args.course)
-    if not os.path.exists(os.path.join(course, "gradebook.db")):
-        raise UserError(f"no gradebook in {course}: run `autograder demo` or `nbgrader autograde` first")
+    course = _graded_course_dir(args.course)
     print_scores(read_scores(course, args.student or None))
     return 0
 
@@ -112,9 +117,7 @@ def cmd_collect(args):
 def cmd_export(args):
     from .export import write_grades_csv
     from .gradebook import read_scores
-    course = _course_dir(args.course)
-    if not os.path.exists(os.path.join(course, "gradebook.db")):
-        raise UserError(f"no gradebook in {course}: run `autograder demo` or `nbgrader autograde` first")
+    course = _graded_course_dir(args.course)
     print(write_grades_csv(read_scores(course, args.student or None), args.out or os.path.join(course, "grades.csv")))
     return 0
 

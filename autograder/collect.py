@@ -11,7 +11,7 @@ import re
 import time
 import zipfile
 
-from .nbgrader_steps import ASSIGNMENT
+from .nbgrader_steps import notebook_path
 
 # Canvas: name[_LATE]_userid_submissionid_original.ipynb
 CANVAS = re.compile(r"^[A-Za-z-]+(?:_LATE)?_(?P<id>\d+)_\d+_")
@@ -61,8 +61,7 @@ def collect(source, course_dir, replace=False):
         found[sid] = (name, data)
     if not found:
         raise CollectError(f"no .ipynb file in {source}")
-    targets = {sid: os.path.join(course_dir, "submitted", sid, ASSIGNMENT, f"{ASSIGNMENT}.ipynb")
-               for sid in found}
+    targets = {sid: notebook_path(course_dir, "submitted", sid) for sid in found}
     clashes = [sid for sid, path in targets.items()
                if os.path.exists(path) and open(path, "rb").read() != found[sid][1]]
     if clashes and not replace:

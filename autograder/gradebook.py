@@ -5,9 +5,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from .nbgrader_steps import ASSIGNMENT
-
-NOTEBOOK = ASSIGNMENT
+from .nbgrader_steps import ASSIGNMENT, notebook_path
 
 
 @dataclass
@@ -55,14 +53,13 @@ def read_scores(course_dir, students=None):
         names = students or sorted(s.id for s in gb.students)
         for student in names:
             try:
-                nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
+                nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
             except MissingEntry:
                 continue
             row = StudentScores(student)
             for grade in nb.grades:
                 if grade.cell_type == "code":
                     row.scores[grade.name] = (float(grade.auto_score or 0.0), float(grade.max_score))
-            path = os.path.join(course_dir, "autograded", student, ASSIGNMENT, f"{NOTEBOOK}.ipynb")
-            row.messages = failure_messages(path)
+            row.messages = failure_messages(notebook_path(course_dir, "autograded", student))
             results.append(row)
     return results

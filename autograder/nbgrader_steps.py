@@ -11,6 +11,13 @@ import sys
 ASSIGNMENT = "regularization"
 
 
+def notebook_path(course_dir, folder, student=None):
+    """The assignment's notebook in one of nbgrader's folders: source/release (no student) or
+    submitted/autograded (per student)."""
+    parts = [course_dir, folder] + ([student] if student else []) + [ASSIGNMENT, f"{ASSIGNMENT}.ipynb"]
+    return os.path.join(*parts)
+
+
 class NbgraderError(RuntimeError):
     pass
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-ASSIGNMENT = "regularization"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+from .nbgrader_steps import notebook_path
+
 
 
 @dataclass(frozen=True)
@@ -120,15 +120,14 @@ def build_submission(release_nb, source_nb, sample):
 
 def write_samples(course_dir, students=None):
     """Write submitted/<student>/regularization/regularization.ipynb for each sample."""
-    source = nbformat.read(os.path.join(course_dir, "source", ASSIGNMENT, NOTEBOOK), 4)
-    release = nbformat.read(os.path.join(course_dir, "release", ASSIGNMENT, NOTEBOOK), 4)
+    source = nbformat.read(notebook_path(course_dir, "source"), 4)
+    release = nbformat.read(notebook_path(course_dir, "release"), 4)
     written = []
     for student in students or SAMPLES:
         if student not in SAMPLES:
             raise KeyError(f"Unknown sample student {student!r}. Known: {', '.join(SAMPLES)}")
-        folder = os.path.join(course_dir, "submitted", student, ASSIGNMENT)
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, NOTEBOOK)
+        path = notebook_path(course_dir, "submitted", student)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         nbformat.write(build_submission(release, source, SAMPLES[student]), path)
         written.append(path)
     return written

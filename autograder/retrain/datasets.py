@@ -1,4 +1,5 @@
 """The grader's own data for each protocol: flat float32 in [0, 1], 1-D integer labels."""
+import functools
 import hashlib
 import os
 
@@ -53,8 +54,13 @@ def _cut(protocol, budget):
 
 
 def fingerprint(dataset):
-    """Identifies the data a result was measured on, cheaply (sizes and first megabyte)."""
-    root = data.data_dir()
+    """Identifies the data a result was measured on, cheaply (sizes and first megabyte);
+    read once per process and data folder (a warm worker asks for it every job)."""
+    return _fingerprint(dataset, data.data_dir())
+
+
+@functools.lru_cache(maxsize=None)
+def _fingerprint(dataset, root):
     if root is None:
         folder = os.path.expanduser(os.path.join("~", ".keras", "datasets"))
         names = {"fashion_mnist": data.FASHION_MNIST_FILES, "cifar10": ()}[dataset]
