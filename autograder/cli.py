@@ -1,7 +1,8 @@
 """``autograder``: the command line.
 
-    autograder demo      generate the release, write the sample class, autograde it with
-                         nbgrader, generate feedback and print the per-check scores
+    autograder demo      generate the release, write the sample class, grade it in batch
+                         (sandboxed, in parallel) and print the per-check scores
+    autograder grade     grade every submission in submitted/ (or a folder/zip of notebooks)
     autograder samples   write the sample submissions into submitted/
     autograder scores    print the per-check scores found in the gradebook
     autograder collect   place LMS-downloaded notebooks (folder or zip) into submitted/
@@ -65,6 +66,30 @@ def print_scores(rows, expected=None):
     return True
 
 
+def _grade(course, args):
+    from .batch import grade
+    from .batch.sandbox import SandboxUnavailable
+    try:
+        return grade.main(course_dir=course, sandboxed=not args.no_sandbox, workers=args.workers,
+                          ray_address=args.ray, feedback=True, exports=True)
+    except (grade.BatchError, SandboxUnavailable) as exc:
+        raise UserError(str(exc)) from exc
+
+
+def print_summary(summary):
+    r, t = summary["retraining"], summary["timings"]
+    print(f"Graded {summary['students']} submissions in {summary['wall_s']:.0f} s "
+          f"(sandbox {'on' if summary['sandboxed'] else 'OFF'}, {summary['workers']} workers"
+          f"{', on Ray' if summary['ray'] else ''}): execute {t['execute_s']:.0f} s, "
+          f"retrain {t['retrain_s']:.0f} s, judge {t['judge_s']:.0f} s, record {t['record_s']:.0f} s.")
+    print(f"Retraining: {r['models']} model checks, {r['distinct']} distinct models, "
+          f"{r['trained']} trained now (the rest from the cache).")
+    for student, reason in sorted(summary["failed"].items()):
+        print(f"Failed to run: {student}: {reason}")
+    for name, path in (summary.get("outputs") or {}).items():
+        print(f"{name}: {path}")
+
+
 def cmd_demo(args):
     from . import nbgrader_steps as steps
     from .gradebook import read_scores
@@ -75,19 +100,54 @@ def cmd_demo(args):
     print("Generating the release with nbgrader generate_assignment ...", flush=True)
     steps.generate_assignment(course)
     write_samples(course, students)
-    for i, student in enumerate(students, 1):
-        print(f"[{i}/{len(students)}] nbgrader autograde {student} ...", flush=True)
-        steps.autograde(course, student)
-    print("Generating feedback ...", flush=True)
-    steps.generate_feedback(course)
-    print(f"Graded {len(students)} submissions in {time.perf_counter() - start:.0f} s.\n")
+    if args.nbgrader:
+        for i, student in enumerate(students, 1):
+            print(f"[{i}/{len(students)}] nbgrader autograde {student} ...", flush=True)
+            steps.autograde(course, student)
+        print("Generating feedback ...", flush=True)
+        steps.generate_feedback(course)
+        print(f"Graded {len(students)} submissions in {time.perf_counter() - start:.0f} s.\n")
+    else:
+        print(f"Grading {len(students)} sample submissions in batch ...", flush=True)
+        summary = _grade(course, args)
     expected = {s: SAMPLES[s].expected_lost for s in students}
     rows = read_scores(course, students)
+    print()
     ok = print_scores(rows, expected)
-    from .export import write_grades_csv
-    print(f"Grades: {write_grades_csv(rows, os.path.join(course, 'grades.csv'))}")
+    print()
+    if args.nbgrader:
+        from .export import write_grades_csv
+        print(f"Grades: {write_grades_csv(rows, os.path.join(course, 'grades.csv'))}")
+    else:
+        print_summary(summary)
     print(f"Feedback: {os.path.join(course, 'feedback')}/<student>/regularization/regularization.html")
     return 0 if ok else 1
+
+
+def cmd_grade(args):
+    from .gradebook import read_scores
+    course = _course_dir(args.course)
+    if args.source:
+        cmd_collect(argparse.Namespace(source=args.source, course=course, replace=args.replace))
+    _require_assignment(course)
+    summary = _grade(course, args)
+    print()
+    print_scores(read_scores(course, sorted(summary["scores"])))
+    print()
+    print_summary(summary)
+    return 0
+
+
+def _require_assignment(course):
+    from nbgrader.api import Gradebook, MissingEntry
+    from .nbgrader_steps import ASSIGNMENT
+    db = os.path.join(course, "gradebook.db")
+    try:
+        with Gradebook("sqlite:///" + db) as gb:
+            gb.find_assignment(ASSIGNMENT)
+    except MissingEntry:
+        raise UserError(f"the gradebook does not know '{ASSIGNMENT}' yet: run `nbgrader "
+                        f"generate_assignment {ASSIGNMENT} --force` first") from None
 
 
 def cmd_samples(args):
@@ -160,6 +220,21 @@ def main(argv=None):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--student", action="append", help="only this student (repeatable)")
         p.set_defaults(func=func)
+    def batch_options(p):
+        p.add_argument("--no-sandbox", action="store_true",
+                       help="run student code without bubblewrap, with your own rights")
+        p.add_argument("--workers", type=int, help="submissions executed at once (default: CPUs)")
+        p.add_argument("--ray", metavar="ADDRESS", help="run the stages on this Ray cluster "
+                                                        "('auto', 'ray://host:10001', or 'local')")
+    demo = sub.choices["demo"]
+    batch_options(demo)
+    demo.add_argument("--nbgrader", action="store_true",
+                      help="grade with plain serial `nbgrader autograde` instead (slow; for comparison)")
+    p = sub.add_parser("grade", help="grade every submission in batch: sandboxed, parallel, resumable")
+    p.add_argument("source", nargs="?", help="optional: a folder or zip of LMS-downloaded notebooks to collect first")
+    p.add_argument("--replace", action="store_true", help="with SOURCE: replace changed submissions (kept as backups)")
+    batch_options(p)
+    p.set_defaults(func=cmd_grade)
     p = sub.add_parser("collect", help="place LMS-downloaded notebooks (folder or zip) into submitted/")
     p.add_argument("source", help="a folder or zip of notebooks named after their students")
     p.add_argument("--replace", action="store_true", help="replace different existing submissions (kept as backups)")

@@ -6,30 +6,30 @@ from .registry import check
 from .subject import Problem
 
 EX2_BUILDERS = ("create_bn_before_activation", "create_bn_after_activation", "create_no_bn_baseline")
+# What each accuracy check retrains: (builder, protocol).
+RETRAINED = {"ex2_accuracy": [(b, "fashion_mnist_mlp") for b in EX2_BUILDERS],
+             "ex3_accuracy": [("create_cifar_model", "cifar10_mlp")]}
 
 
-def _optimizer_of(model):
-    """The optimizer the student compiled the model with, as a Keras config, or None."""
-    if not getattr(model, "compiled", False):
-        return None
-    try:
-        config = model.get_compile_config() or {}
-    except Exception:
-        return None
-    optimizer = config.get("optimizer")
-    return optimizer if isinstance(optimizer, dict) else None
+def retrain_jobs(subject):
+    """The retraining jobs the accuracy checks of ``subject`` will ask for, as
+    (config, protocol, optimizer); models that cannot be extracted are left out."""
+    jobs = []
+    for pairs in RETRAINED.values():
+        for builder, protocol in pairs:
+            try:
+                jobs.append((subject.model_config(builder), protocol, subject.optimizer_config(builder)))
+            except Problem:
+                pass
+    return jobs
 
 
 def retrained(subject, builder, protocol_name):
     """Retrain the model ``builder()`` returned (built once) in a clean process."""
     def run():
-        model = subject.built(builder)
-        try:
-            config = model.to_json()
-        except Exception as exc:
-            raise Problem(f"`{builder}()`: the model cannot be serialized ({exc}); use built-in "
-                          "Keras layers only") from exc
-        result = retrain(config, protocol_name, current_profile(), optimizer=_optimizer_of(model))
+        config = subject.model_config(builder)
+        result = retrain(config, protocol_name, current_profile(),
+                         optimizer=subject.optimizer_config(builder))
         if result["type"] == "RetrainRefused":
             raise Problem(f"`{builder}()`: the grader cannot retrain this model: {result['message']}")
         if result["type"] != "RetrainResult":
@@ -53,7 +53,7 @@ def _judge(subject, check_name, builder, protocol_name):
 
 
 @check("ex2_accuracy", exercise=2, points=2, hidden=True,
-       description="the three models, retrained by the grader, reach the minimum accuracy")
+       description="the three models, retrained by the grader, reach the minimum accuracy", from_model=True)
 def ex2_accuracy(subject):
     problems = []
     for builder in EX2_BUILDERS:
@@ -65,6 +65,6 @@ def ex2_accuracy(subject):
 
 
 @check("ex3_accuracy", exercise=3, points=4, hidden=True,
-       description="the regularized model, retrained by the grader, clears the accuracy threshold")
+       description="the regularized model, retrained by the grader, clears the accuracy threshold", from_model=True)
 def ex3_accuracy(subject):
     return _judge(subject, "ex3_accuracy", "create_cifar_model", "cifar10_mlp")

@@ -14,18 +14,18 @@ def _problems(subject, builder, batchnorm):
 
 
 @check("ex2_bn_before", exercise=2, points=3,
-       description="Dense -> BatchNormalization -> ReLU in each hidden layer")
+       description="Dense -> BatchNormalization -> ReLU in each hidden layer", from_model=True)
 def bn_before(subject):
     return _problems(subject, "create_bn_before_activation", "before")
 
 
 @check("ex2_bn_after", exercise=2, points=3,
-       description="Dense with ReLU -> BatchNormalization in each hidden layer")
+       description="Dense with ReLU -> BatchNormalization in each hidden layer", from_model=True)
 def bn_after(subject):
     return _problems(subject, "create_bn_after_activation", "after")
 
 
 @check("ex2_baseline", exercise=2, points=2,
-       description="the same stack without BatchNormalization")
+       description="the same stack without BatchNormalization", from_model=True)
 def baseline(subject):
     return _problems(subject, "create_no_bn_baseline", None)

@@ -76,7 +76,7 @@ def _cifar_mlp(subject, builder):
 
 
 @check("ex3_model", exercise=3, points=4,
-       description="every hidden Dense layer has BatchNormalization, Dropout and an L2 regularizer")
+       description="every hidden Dense layer has BatchNormalization, Dropout and an L2 regularizer", from_model=True)
 def model(subject):
     builder = "create_cifar_model"
     desc, problems = _cifar_mlp(subject, builder)
@@ -101,7 +101,7 @@ def model(subject):
 
 
 @check("ex3_baseline", exercise=3, points=2,
-       description="the baseline has no regularization at all")
+       description="the baseline has no regularization at all", from_model=True)
 def baseline(subject):
     builder = "create_cifar_baseline"
     desc, problems = _cifar_mlp(subject, builder)

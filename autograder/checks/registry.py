@@ -19,6 +19,7 @@ class Check:
     hidden: bool
     description: str
     function: object
+    from_model: bool = False    # judged from the model's config alone (see batch.observe)
 
     def run(self, subject):
         """Run the check; any exception, the student's or ours, becomes a failed result."""
@@ -38,12 +39,15 @@ class Check:
 CHECKS = {}
 
 
-def check(name, *, exercise, points, description, hidden=False):
-    """Register a check function under ``name``."""
+def check(name, *, exercise, points, description, hidden=False, from_model=False):
+    """Register a check function under ``name``.
+
+    ``from_model``: the check reads only ``subject.description``/``model_config``/
+    ``optimizer_config``, so the batch grader runs it outside the student's kernel."""
     def register(function):
         if name in CHECKS:
             raise ValueError(f"Check {name!r} is declared twice.")
-        CHECKS[name] = Check(name, exercise, points, hidden, description, function)
+        CHECKS[name] = Check(name, exercise, points, hidden, description, function, from_model)
         return function
     return register
 

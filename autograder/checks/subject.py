@@ -72,8 +72,72 @@ class Subject:
     def description(self, builder):
         def describe():
             try:
-                return describe_model(self.built(builder))
+                return describe_model(self._describable(builder))
             except ModelConfigError as exc:
                 raise Problem(f"`{builder}()`: {exc}") from exc
         return self.memo(("description", builder), describe)
+
+    def _describable(self, builder):
+        return self.built(builder)
+
+    def model_config(self, builder):
+        """The Keras JSON config of the model ``builder()`` returned."""
+        model = self.built(builder)
+        try:
+            return model.to_json()
+        except Exception as exc:
+            raise Problem(f"`{builder}()`: the model cannot be serialized ({exc}); use built-in "
+                          "Keras layers only") from exc
+
+    def optimizer_config(self, builder):
+        """The optimizer the student compiled the model with, as a Keras config, or None."""
+        model = self.built(builder)
+        if not getattr(model, "compiled", False):
+            return None
+        try:
+            config = model.get_compile_config() or {}
+        except Exception:
+            return None
+        optimizer = config.get("optimizer")
+        return optimizer if isinstance(optimizer, dict) else None
+
+
+class ExtractedSubject(Subject):
+    """The models of a notebook as the batch grader extracted them: configs, no live objects.
+
+    ``models``: {builder: {"config": json text, "optimizer": dict or None} or {"problem": text}}.
+    Only ``from_model`` checks can run against it.
+    """
+
+    def __init__(self, models):
+        super().__init__({})
+        self.models = models if isinstance(models, dict) else {}
+
+    def _entry(self, builder):
+        entry = self.models.get(builder)
+        if not isinstance(entry, dict):
+            raise Problem(f"`{builder}()` could not be examined: the notebook stopped before "
+                          "the grader could build its model")
+        if "problem" in entry:
+            raise Problem(str(entry["problem"])[:2000])
+        if not isinstance(entry.get("config"), str):
+            raise Problem(f"`{builder}()`: no model config was extracted")
+        return entry
+
+    def built(self, builder):
+        raise Problem(f"`{builder}()`: live models are not available outside the notebook")
+
+    def _describable(self, builder):
+        import json
+        try:
+            return json.loads(self._entry(builder)["config"])
+        except ValueError as exc:
+            raise Problem(f"`{builder}()`: the extracted model config is not valid JSON") from exc
+
+    def model_config(self, builder):
+        return self._entry(builder)["config"]
+
+    def optimizer_config(self, builder):
+        optimizer = self._entry(builder).get("optimizer")
+        return optimizer if isinstance(optimizer, dict) else None
 

@@ -113,10 +113,11 @@ class WarmWorker:
 _WARM = {}
 
 
-def warm_worker(backend, gpu=None):
-    worker = _WARM.get((backend, gpu))
+def warm_worker(backend, gpu=None, slot=0):
+    """This process's warm worker for (backend, gpu, slot): one per concurrent caller."""
+    worker = _WARM.get((backend, gpu, slot))
     if worker is None or not worker.alive():
-        worker = _WARM[(backend, gpu)] = WarmWorker(backend, gpu)
+        worker = _WARM[(backend, gpu, slot)] = WarmWorker(backend, gpu)
     return worker
 
 
@@ -128,10 +129,11 @@ def _stop_warm_workers():
 
 
 def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backend=None,
-            cache=None, progress=False, timeout=None, gpu=None, use_cache=True, warm=True):
+            cache=None, progress=False, timeout=None, gpu=None, use_cache=True, warm=True, slot=0):
     """Retrain a model config under a protocol; returns a result dict with a type tag:
     RetrainResult, RetrainRefused (the student's config cannot be retrained) or RetrainError.
-    ``warm``: run on this process's warm worker (started on first use) instead of a new one."""
+    ``warm``: run on this process's warm worker (started on first use) instead of a new one;
+    callers running jobs concurrently pass each their own ``slot``."""
     # Our own copies: a caller (or Keras' deserialize) may change the dicts it passed.
     config = json.loads(config) if isinstance(config, (str, bytes)) else json.loads(json.dumps(config))
     optimizer = json.loads(json.dumps(optimizer)) if optimizer else None
@@ -156,7 +158,7 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
         with open(spec_path, "w") as f:
             json.dump(spec, f)
         if warm and not progress:
-            failure = warm_worker(backend, gpu).run(spec_path, out_path, timeout)
+            failure = warm_worker(backend, gpu, slot).run(spec_path, out_path, timeout)
         else:
             failure = _fresh_worker(spec_path, out_path, work, backend, gpu, progress, timeout)
         if failure:

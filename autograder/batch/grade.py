@@ -1,0 +1,198 @@
+"""``autograder grade``: grade every submission of the assignment, in batch.
+
+submitted/<student>/regularization/ -> execute (sandboxed, in parallel) -> retrain each
+distinct model once -> judge -> record in the gradebook with feedback -> exports and report.
+Each step's output is journaled, so a killed batch resumes where it stopped.
+"""
+import os
+import time
+
+from ..checks import CHECKS
+from ..nbgrader_steps import ASSIGNMENT
+from . import sandbox
+from .execute import execute
+from .journal import Journal, digest, submission_hash
+from .judge import judge
+from .pool import LocalPool, visible_gpus
+from .progress import Progress
+from .settings import Sandbox, settings
+
+
+class BatchError(RuntimeError):
+    """A problem with the batch as a whole; the message says what to do."""
+
+
+def discover(course_dir):
+    """{student: submission folder} from nbgrader's submitted/ layout."""
+    root = os.path.join(course_dir, "submitted")
+    if not os.path.isdir(root):
+        raise BatchError(f"no submissions: {root} does not exist; put them in "
+                         f"submitted/<student>/{ASSIGNMENT}/ or use `autograder collect`")
+    found = {}
+    for student in sorted(os.listdir(root)):
+        folder = os.path.join(root, student, ASSIGNMENT)
+        if os.path.isdir(folder):
+            found[student] = folder
+    if not found:
+        raise BatchError(f"no submissions of '{ASSIGNMENT}' under {root}")
+    return found
+
+
+def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_settings, slot=0, gpu=None):
+    """One submission's execution (module-level, so Ray can ship it)."""
+    return execute(student=student, submission_dir=folder, notebook_name=f"{ASSIGNMENT}.ipynb",
+                   workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
+                   slot=slot, content_hash=content_hash)
+
+
+def retrain_task(*, config, protocol, optimizer, profile, slot=0, gpu=None):
+    from ..retrain import retrain
+    result = retrain(config, protocol, profile, optimizer=optimizer, slot=slot, gpu=gpu)
+    return {k: result.get(k) for k in ("type", "key", "cached", "message", "best_val_acc")}
+
+
+def _sandbox_traits(box):
+    return {name: getattr(box, name) for name in box.trait_names() if box.trait_metadata(name, "config")}
+
+
+def _make_pool(ray_address, workers):
+    if ray_address:
+        from .ray_pool import RayPool
+        return RayPool(ray_address)
+    return LocalPool(workers)
+
+
+def _execute_all(course_dir, journal, found, hashes, box, pool, show):
+    todo = [s for s in found if (journal.read(s, "execution") or {}).get("hash") != hashes[s]]
+    progress = Progress("execute", len(found), enabled=show)
+    progress.skip(len(found) - len(todo))
+    # Byte-identical submissions run once; the others copy the result.
+    leaders = {}
+    for student in todo:
+        leaders.setdefault(hashes[student], []).append(student)
+    jobs = [dict(course_dir=course_dir, student=group[0], folder=found[group[0]],
+                 workdir=journal.workdir(group[0]), content_hash=h, sandbox_settings=_sandbox_traits(box))
+            for h, group in leaders.items()]
+    groups = list(leaders.values())
+    for index, result in pool.map(execute_task, jobs):
+        for n, student in enumerate(groups[index]):
+            if n:
+                _copy_executed(journal, groups[index][0], student)
+            journal.write(student, "execution", dict(result, student=student))
+            progress.advance(failed=result["state"] != "completed", cached=n > 0)
+    progress.finish()
+    return {s: journal.read(s, "execution") for s in found}
+
+
+def _copy_executed(journal, leader, student):
+    import shutil
+    source = os.path.join(journal.workdir(leader), "executed.ipynb")
+    os.makedirs(journal.workdir(student), exist_ok=True)
+    if os.path.exists(source):
+        shutil.copyfile(source, os.path.join(journal.workdir(student), "executed.ipynb"))
+
+
+def _retrain_all(executions, pool, gpus, show):
+    """Retrain each distinct model once, before judging (which then only reads the cache)."""
+    from ..checks.accuracy import retrain_jobs
+    from ..retrain import current_profile, get_protocol
+    from ..retrain.cache import ResultCache, job_key
+    from ..retrain.runner import job_parts
+    from .judge import _Subject
+    profile, cache = current_profile(), ResultCache()
+    distinct, total = {}, 0
+    for execution in executions.values():
+        models = (execution.get("observations") or {}).get("models")
+        for config, protocol, optimizer in retrain_jobs(_Subject(models if isinstance(models, dict) else {}, "")):
+            total += 1
+            proto = get_protocol(protocol)
+            try:
+                import json
+                parts = job_parts(json.loads(config), proto, profile, optimizer, proto.seed,
+                                  os.environ.get("KERAS_BACKEND", "tensorflow"))
+            except (ValueError, TypeError, AttributeError):
+                continue        # unreadable configs are the judge's to report
+            distinct.setdefault(job_key(parts), dict(config=config, protocol=protocol,
+                                                     optimizer=optimizer, profile=profile))
+    todo = {k: v for k, v in distinct.items() if cache.get(k) is None}
+    progress = Progress("retrain", len(distinct), enabled=show)
+    progress.skip(len(distinct) - len(todo))
+    keys = list(todo)
+    for index, result in pool.map(retrain_task, [todo[k] for k in keys], gpus=gpus):
+        progress.advance(failed=result["type"] != "RetrainResult")
+    progress.finish()
+    return {"models": total, "distinct": len(distinct), "trained": len(todo)}
+
+
+def _judge_all(journal, executions, show):
+    progress = Progress("judge", len(executions), enabled=show)
+    judgements = {}
+    for student, execution in executions.items():
+        previous = journal.read(student, "judgement")
+        if previous and previous.get("hash") == execution.get("hash") and previous.get("execution") == digest(execution):
+            judgements[student] = previous
+            progress.advance(cached=True)
+            continue
+        judgement = dict(judge(execution), execution=digest(execution))
+        journal.write(student, "judgement", judgement)
+        judgements[student] = judgement
+        progress.advance(failed=judgement["state"] != "completed")
+    progress.finish()
+    return judgements
+
+
+def _record_all(course_dir, journal, judgements, feedback, show):
+    from .record import record
+    progress = Progress("record", len(judgements), enabled=show)
+    for student, judgement in judgements.items():
+        mark = digest(judgement)
+        if (journal.read(student, "recorded") or {}).get("judgement") == mark:
+            progress.advance(cached=True)
+            continue
+        record(course_dir, student, judgement, journal.workdir(student), feedback=feedback)
+        journal.write(student, "recorded", {"type": "Recorded", "judgement": mark, "time": time.time()})
+        progress.advance()
+    progress.finish()
+
+
+def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback=True,
+         exports=True, show_progress=True):
+    """Grade the class; returns a summary dict (also written to exports/summary.json)."""
+    course_dir = os.path.abspath(course_dir)
+    start = time.monotonic()
+    box, batch = settings(course_dir)
+    if not sandboxed:
+        box.enabled = False
+    if box.enabled:
+        sandbox.require_bwrap()
+    found = discover(course_dir)
+    journal = Journal(course_dir)
+    hashes = {s: submission_hash(folder, course_dir) for s, folder in found.items()}
+    workers = workers or batch.workers or os.cpu_count() or 1
+    pool = _make_pool(ray_address, workers)
+    gpus = visible_gpus()
+    timings = {}
+    t = time.monotonic()
+    executions = _execute_all(course_dir, journal, found, hashes, box, pool, show_progress)
+    timings["execute_s"] = time.monotonic() - t
+    t = time.monotonic()
+    slots = batch.retrain_slots or max(len(gpus), 1)
+    retrain_pool = pool if ray_address else LocalPool(slots)
+    jobs = _retrain_all(executions, retrain_pool, gpus, show_progress)
+    timings["retrain_s"] = time.monotonic() - t
+    t = time.monotonic()
+    judgements = _judge_all(journal, executions, show_progress)
+    timings["judge_s"] = time.monotonic() - t
+    t = time.monotonic()
+    _record_all(course_dir, journal, judgements, feedback, show_progress)
+    timings["record_s"] = time.monotonic() - t
+    summary = {"type": "BatchSummary", "students": len(found), "sandboxed": box.enabled,
+               "workers": workers, "ray": bool(ray_address), "retraining": jobs,
+               "possible": sum(c.points for c in CHECKS.values()),
+               "scores": {s: j["score"] for s, j in judgements.items()},
+               "failed": {s: j["reason"] for s, j in judgements.items() if j["reason"]},
+               "timings": timings, "wall_s": time.monotonic() - start}
+    if exports:
+        from .outputs import write_outputs
+        summary["outputs"] = write_outputs(course_dir, judgements, summary)
+    return summary

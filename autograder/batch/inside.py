@@ -1,0 +1,39 @@
+"""Runs inside the sandbox: execute one prepared notebook with nbclient, as nbgrader would.
+
+    python -I -m autograder.batch.inside PREPARED.ipynb EXECUTED.ipynb STATUS.json CELL_TIMEOUT
+
+Nothing written here is trusted by the grader: the notebook is shown to the instructor, the
+status only explains a failure, and the observations are judged outside.
+"""
+import json
+import os
+import sys
+import time
+
+
+def main(prepared, executed, status_path, cell_timeout):
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    nb = nbformat.read(prepared, as_version=4)
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
+                            interrupt_on_timeout=True, startup_timeout=120,
+                            resources={"metadata": {"path": os.getcwd()}})
+    status = {"type": "ExecutionStatus", "state": "completed", "message": ""}
+    start = time.monotonic()
+    try:
+        client.execute()
+    except DeadKernelError as exc:
+        status.update(state="kernel_died", message=f"the kernel died while running the notebook "
+                                                   f"(out of memory, or the code ended the process): {exc}")
+    except Exception as exc:  # a kernel that would not start, a broken notebook
+        status.update(state="failed", message=f"{type(exc).__name__}: {exc}")
+    status["duration_s"] = time.monotonic() - start
+    nbformat.write(nb, executed)
+    with open(status_path, "w") as f:
+        json.dump(status, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))

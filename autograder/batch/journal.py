@@ -1,0 +1,69 @@
+"""What a batch has done so far, per student, so a killed batch resumes where it stopped.
+
+Each stage's output is one JSON file in ``.autograder/batch/<student>/``, written atomically
+(temporary file, then rename): after a crash a file is either complete or absent. A stage
+is redone when its input changed: the submission's content hash for execution, the
+judgement's digest for recording.
+"""
+import hashlib
+import json
+import os
+
+from ..nbgrader_steps import ASSIGNMENT
+
+BATCH_DIR = os.path.join(".autograder", "batch")
+GRADER_FILES = ("source/{a}/{a}.ipynb", "reference/thresholds.json")
+
+
+def submission_hash(folder, course_dir):
+    """Hash of every file of a submission folder (names and bytes) and of what grading reads
+    from the course (the source notebook, the thresholds, the profile)."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name == "timestamp.txt" or os.path.islink(path):
+                continue
+            digest.update(os.path.relpath(path, folder).encode() + b"\0")
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+            digest.update(b"\1")
+    for pattern in GRADER_FILES:
+        path = os.path.join(course_dir, pattern.format(a=ASSIGNMENT))
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                digest.update(hashlib.sha256(f.read()).digest())
+    digest.update(os.environ.get("AUTOGRADER_PROFILE", "quick").encode())
+    return digest.hexdigest()
+
+
+def digest(value):
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+class Journal:
+    def __init__(self, course_dir):
+        self.root = os.path.join(course_dir, BATCH_DIR)
+
+    def workdir(self, student):
+        return os.path.join(self.root, student)
+
+    def read(self, student, stage):
+        path = os.path.join(self.workdir(student), f"{stage}.json")
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def write(self, student, stage, value):
+        folder = self.workdir(student)
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"{stage}.json")
+        with open(path + ".tmp", "w") as f:
+            json.dump(value, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(path + ".tmp", path)

@@ -1,0 +1,82 @@
+"""Stage 2, trusted: turn what a notebook left into check results.
+
+Checks marked ``from_model`` run here against the extracted model configs (described, and
+retrained by ``autograder.retrain`` in a clean process); the others are the verdicts the
+kernel reported, re-scored from the registry's points. Input: an ExecutionResult dict.
+Output: a Judgement dict.
+"""
+import contextlib
+import io
+
+from ..checks import CHECKS, CheckResult, ExtractedSubject
+
+STATE_REASONS = {
+    "unreadable": "the submission could not be read: {message}",
+    "timeout": "{message}",
+    "kernel_died": "{message}",
+    "failed": "the notebook could not be run: {message}",
+    "no_observations": "{message}",
+}
+
+
+def execution_reason(execution):
+    """One sentence on why a notebook left nothing to judge, or '' when it ran through."""
+    state = execution.get("state", "failed")
+    if state == "completed":
+        return ""
+    return STATE_REASONS.get(state, "{message}").format(message=execution.get("message", "")).strip()
+
+
+class _Subject(ExtractedSubject):
+    def __init__(self, models, reason):
+        super().__init__(models)
+        self.reason = reason
+
+    def _entry(self, builder):
+        if self.reason and builder not in self.models:
+            from ..checks import Problem
+            raise Problem(f"`{builder}()` could not be examined: {self.reason}")
+        return super()._entry(builder)
+
+
+def _from_kernel(check, reported, reason):
+    """The kernel's verdict on a check, trusted only for pass/fail and re-scored here."""
+    if not isinstance(reported, dict) or not isinstance(reported.get("passed"), bool):
+        why = reason or "the grader's extraction did not report it"
+        return CheckResult(check.name, False, 0.0, check.points, f"the check could not run: {why}")
+    message = str(reported.get("message", ""))[:2000]
+    if reported["passed"]:
+        return CheckResult(check.name, True, check.points, check.points, check.description)
+    return CheckResult(check.name, False, 0.0, check.points, message or "failed")
+
+
+def judge(execution):
+    """A Judgement dict: one CheckResult per registered check, in registry order."""
+    observations = execution.get("observations") or {}
+    reason = execution_reason(execution)
+    models = observations.get("models") if isinstance(observations, dict) else None
+    subject = _Subject(models if isinstance(models, dict) else {}, reason)
+    reported = observations.get("checks") if isinstance(observations, dict) else None
+    reported = reported if isinstance(reported, dict) else {}
+    results = []
+    with contextlib.redirect_stdout(io.StringIO()) as log:
+        for name, check in CHECKS.items():
+            if check.from_model:
+                results.append(check.run(subject))
+            else:
+                results.append(_from_kernel(check, reported.get(name), reason))
+    return {"type": "Judgement", "student": execution.get("student"), "hash": execution.get("hash"),
+            "state": execution.get("state"), "reason": reason,
+            "score": sum(r.points for r in results), "possible": sum(r.possible for r in results),
+            "results": [r.to_dict() for r in results], "log": log.getvalue()[-4000:],
+            "sweep": observations.get("sweep") if isinstance(observations, dict) else None,
+            "retrained": _retrained(subject)}
+
+
+def _retrained(subject):
+    """The retraining results the accuracy checks used, for the class report."""
+    out = {}
+    for key, (value, _problem) in subject._memo.items():
+        if isinstance(key, tuple) and key[0] == "retrained" and value:
+            out[key[1]] = {k: value.get(k) for k in ("best_val_acc", "final_val_acc", "epochs_run", "key")}
+    return out

@@ -1,0 +1,53 @@
+"""Where stage functions run: a local pool of workers, or tasks on a Ray cluster.
+
+Both take (function, list of keyword dicts) and yield (index, result) as tasks finish, so
+the batch records each result the moment it exists. The functions are the stages'
+module-level functions; their inputs and outputs are plain JSON.
+"""
+import os
+import queue
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+
+def visible_gpus():
+    """GPU indices this process may use: CUDA_VISIBLE_DEVICES, else what nvidia-smi lists."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [g for g in visible.split(",") if g.strip() not in ("", "-1")]
+    import shutil
+    import subprocess
+    if not shutil.which("nvidia-smi"):
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [str(i) for i, line in enumerate(out.splitlines()) if line.startswith("GPU ")]
+
+
+class LocalPool:
+    """Threads, each driving subprocesses (sandboxed kernels, retraining workers); each task
+    gets a ``slot`` no other running task holds (its sandbox user, its warm worker)."""
+
+    def __init__(self, workers):
+        self.workers = max(1, int(workers))
+
+    def map(self, function, kwargs_list, *, gpus=()):
+        slots = queue.Queue()
+        for slot in range(self.workers):
+            slots.put(slot)
+
+        def task(kwargs):
+            slot = slots.get()
+            try:
+                extra = {"slot": slot}
+                if gpus:
+                    extra["gpu"] = gpus[slot % len(gpus)]
+                return function(**kwargs, **extra)
+            finally:
+                slots.put(slot)
+
+        with ThreadPoolExecutor(self.workers) as executor:
+            futures = {executor.submit(task, kwargs): i for i, kwargs in enumerate(kwargs_list)}
+            for future in as_completed(futures):
+                yield futures[future], future.result()

@@ -1,0 +1,106 @@
+"""Stage 3: record a judgement in nbgrader's gradebook, and write the student's feedback.
+
+The judged notebook (the executed one, its test cells carrying the judge's verdicts as
+outputs) goes through nbgrader's own ``autograde``, minus execution and output clearing, so
+the gradebook, formgrader, ``nbgrader export`` and ``generate_feedback`` work as usual.
+"""
+import copy
+import os
+import shutil
+import warnings
+
+import nbformat
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, DeduplicateIds, LimitOutput, OverwriteCells, OverwriteKernelspec,
+                                    SaveAutoGrades)
+
+from ..checks import CHECKS
+from ..nbgrader_steps import ASSIGNMENT, notebook_path
+from .execute import NEUTRALIZED, SubmissionUnreadable, read_submission
+from .settings import load_config
+
+JUDGED_DIR = os.path.join(".autograder", "judged")
+
+
+class RecordError(RuntimeError):
+    pass
+
+
+def _verdict_outputs(result):
+    if result["passed"]:
+        text = f"[PASS] {result['name']} ({result['points']:g}/{result['possible']:g}): {result['message']}\n"
+        return [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    return [nbformat.v4.new_output("error", ename="CheckFailed", evalue=result["message"],
+                                   traceback=[f"CheckFailed: {result['message']}"])]
+
+
+def judged_notebook(course_dir, student, judgement, workdir):
+    """The notebook nbgrader records: executed if it ran, else as submitted, else the blank
+    release (so that even an unreadable file gets its zeros and reasons recorded)."""
+    nb = None
+    for path in (os.path.join(workdir, "executed.ipynb"), notebook_path(course_dir, "submitted", student)):
+        try:
+            nb = read_submission(path)
+            break
+        except SubmissionUnreadable:
+            continue
+    if nb is None:
+        nb = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
+    nb.cells = [c for c in nb.cells if not c.source.startswith('__import__("autograder.batch.observe"')]
+    by_name = {r["name"]: r for r in judgement["results"]}
+    present = set()
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in by_name and cell.cell_type == "code":
+            present.add(grade_id)
+            cell.outputs = _verdict_outputs(by_name[grade_id])
+            cell.execution_count = None
+            if cell.source == NEUTRALIZED:
+                cell.source = ""        # nbgrader restores the test's source from the gradebook
+    missing = [n for n in by_name if n not in present]
+    if missing:   # deleted test cells come back from the release, verdicts and all
+        release = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
+        for cell in release.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") in missing:
+                cell = copy.deepcopy(cell)
+                cell.outputs = _verdict_outputs(by_name[cell.metadata["nbgrader"]["grade_id"]])
+                nb.cells.append(cell)
+    return nb
+
+
+def _api(course_dir):
+    config = load_config(course_dir)
+    config.CourseDirectory.root = course_dir
+    config.CourseDirectory.submitted_directory = JUDGED_DIR
+    config.Autograde.sanitize_preprocessors = [DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                               CheckCellMetadata]
+    config.Autograde.autograde_preprocessors = [ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                                AssignLatePenalties, CheckCellMetadata]
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def record(course_dir, student, judgement, workdir, feedback=True):
+    """Record one judgement; returns the gradebook's total for the student."""
+    nb = judged_notebook(course_dir, student, judgement, workdir)
+    target = os.path.join(course_dir, JUDGED_DIR, student, ASSIGNMENT)
+    shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(target)
+    nbformat.write(nb, os.path.join(target, f"{ASSIGNMENT}.ipynb"))
+    stamp = os.path.join(course_dir, "submitted", student, ASSIGNMENT, "timestamp.txt")
+    if os.path.isfile(stamp):
+        shutil.copyfile(stamp, os.path.join(target, "timestamp.txt"))
+    api = _api(course_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # SQLAlchemy's autoflush notes from inside nbgrader
+        outcome = api.autograde(ASSIGNMENT, student, force=True, create=True)
+    if not outcome.get("success"):
+        raise RecordError(f"nbgrader could not record {student}: {outcome.get('error') or outcome.get('log')}")
+    if feedback:
+        outcome = api.generate_feedback(ASSIGNMENT, student, force=True)
+        if not outcome.get("success"):
+            raise RecordError(f"nbgrader could not write the feedback of {student}: "
+                              f"{outcome.get('error') or outcome.get('log')}")
+    return os.path.join(course_dir, "feedback", student, ASSIGNMENT, f"{ASSIGNMENT}.html")

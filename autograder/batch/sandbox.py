@@ -1,0 +1,151 @@
+"""Run a command under bubblewrap: no network, a read-only system, one writable folder.
+
+What the sandbox sees: the system read-only, the Python environment and the grader's own
+package (to run the kernel), the datasets, and its scratch folder (read-write). Hidden:
+the course directory (source/, reference/, the gradebook, other students), the home folder,
+the retraining cache, /tmp. Limits come from ``settings.Sandbox``.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+# When the grader runs as root, each parallel sandbox runs as its own unprivileged user, so
+# that RLIMIT_NPROC (counted per user) bounds that sandbox alone.
+BASE_UID = 61000
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+def bwrap_path():
+    return shutil.which("bwrap")
+
+
+def require_bwrap():
+    if bwrap_path() is None:
+        raise SandboxUnavailable(
+            "bubblewrap (`bwrap`) is not installed, so student code cannot be sandboxed: install "
+            "it (Debian/Ubuntu: `sudo apt-get install bubblewrap`), or pass --no-sandbox to run "
+            "student code with your own rights")
+
+
+@dataclass
+class SandboxRun:
+    returncode: int
+    timed_out: bool
+    duration_s: float
+    stderr: str
+
+
+def _hidden_paths(course_dir):
+    paths = ["/tmp", os.path.expanduser("~"), course_dir]
+    from ..retrain.cache import default_dir
+    paths.append(os.environ.get("AUTOGRADER_CACHE_DIR") or default_dir())
+    return [os.path.realpath(p) for p in paths]
+
+
+def _parents_below(path, roots):
+    """The folders strictly between one of ``roots`` and ``path``, outermost first."""
+    out = []
+    parent = os.path.dirname(path)
+    while parent not in roots and parent != "/":
+        out.append(parent)
+        parent = os.path.dirname(parent)
+    return list(reversed(out)) if parent in roots else []
+
+
+def _readable_paths():
+    import autograder
+    paths = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
+             + "/autograder"]
+    data = os.environ.get("AUTOGRADER_DATA_DIR")
+    if data:
+        paths.append(data)
+    return [os.path.realpath(p) for p in paths if os.path.exists(p)]
+
+
+def _process_count(uid):
+    count = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{pid}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def user_for(slot):
+    """(uid, gid) the sandbox of worker ``slot`` runs as."""
+    if os.geteuid() == 0:
+        return BASE_UID + slot, BASE_UID + slot
+    return os.geteuid(), os.getegid()
+
+
+def command(argv, *, scratch, course_dir, settings, env, slot=0):
+    """The full command line running ``argv`` in the sandbox with ``scratch`` writable.
+
+    As root, bwrap mounts (it can read root-only folders such as a pyenv under /root) and the
+    sandboxed process then drops to its own uid with no capabilities, so RLIMIT_NPROC counts
+    that sandbox alone. Otherwise bwrap runs unprivileged in a user namespace."""
+    uid, gid = user_for(slot)
+    root = os.geteuid() == 0
+    nproc = settings.max_processes if root else _process_count(uid) + settings.max_processes
+    limits = ["prlimit", f"--as={settings.memory_mb * 2**20}", f"--nproc={nproc}",
+              f"--fsize={settings.max_file_mb * 2**20}", "--core=0", "--"]
+    cmd = [] if root else list(limits)
+    cmd += [bwrap_path(), "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
+            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if not root:
+        cmd += ["--unshare-user"]
+    cmd += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+    hidden = _hidden_paths(course_dir)
+    for path in hidden:
+        cmd += ["--perms", "1777" if path == "/tmp" else "0755", "--tmpfs", path]
+    made = set()
+    for path in _readable_paths():
+        # bwrap would create the folders leading to a bind inside a tmpfs as 0700.
+        for parent in _parents_below(path, hidden):
+            if parent not in made:
+                made.add(parent)
+                cmd += ["--perms", "0755", "--dir", parent]
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--bind", scratch, scratch, "--chdir", scratch, "--clearenv"]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    cmd += ["--"]
+    if root:
+        cmd += ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--no-new-privs",
+                "--inh-caps=-all", "--bounding-set=-all"] + limits
+    return cmd + list(argv)
+
+
+def prepare_scratch(scratch, slot=0):
+    """Make ``scratch`` writable by the sandbox's user."""
+    uid, gid = user_for(slot)
+    if os.geteuid() == 0:
+        for root, dirs, files in os.walk(scratch):
+            for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+                os.chown(name, uid, gid)
+
+
+def run(cmd, *, timeout, cwd=None):
+    """Run ``cmd`` in its own process group; kill the whole group at ``timeout``."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    timed_out = False
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
+    return SandboxRun(proc.returncode, timed_out, time.monotonic() - start,
+                      err.decode("utf-8", "replace")[-4000:])

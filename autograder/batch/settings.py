@@ -1,0 +1,50 @@
+"""The batch grader's settings, declared in the course's ``nbgrader_config.py``.
+
+    c.Sandbox.memory_mb = 8192
+    c.Batch.workers = 4
+"""
+import os
+
+from traitlets import Bool, Integer
+from traitlets.config import Configurable
+from traitlets.config.loader import PyFileConfigLoader
+
+
+class Sandbox(Configurable):
+    enabled = Bool(True, help="Run each submission's kernel under bubblewrap. Turning it off "
+                              "runs student code with the grader's rights.").tag(config=True)
+    cell_timeout_s = Integer(300, help="Wall time of one cell; the kernel is interrupted "
+                                       "after it and the next cell runs.").tag(config=True)
+    submission_timeout_s = Integer(900, help="Wall time of a whole submission, kernel start "
+                                             "included; the sandbox is killed after it.").tag(config=True)
+    memory_mb = Integer(8192, help="Address space of each sandboxed process (RLIMIT_AS); "
+                                   "TensorFlow alone maps about 3 GB.").tag(config=True)
+    max_processes = Integer(1024, help="Processes and threads of one sandbox (RLIMIT_NPROC "
+                                       "of its own user id when the grader runs as root).").tag(config=True)
+    max_file_mb = Integer(200, help="Largest file a submission may write (RLIMIT_FSIZE), the "
+                                    "executed notebook included.").tag(config=True)
+    max_output_kb = Integer(256, help="Output kept per cell in the executed notebook.").tag(config=True)
+
+
+class Batch(Configurable):
+    workers = Integer(0, help="Submissions executed at once; 0: the number of CPUs.").tag(config=True)
+    retrain_slots = Integer(0, help="Retraining jobs at once; 0: one per GPU, or 1 "
+                                    "without GPUs.").tag(config=True)
+
+
+def load_config(course_dir):
+    """The traitlets Config of ``course_dir/nbgrader_config.py`` (empty when there is none)."""
+    if not os.path.exists(os.path.join(course_dir, "nbgrader_config.py")):
+        from traitlets.config import Config
+        return Config()
+    return PyFileConfigLoader("nbgrader_config.py", path=course_dir).load_config()
+
+
+def settings(course_dir, **overrides):
+    """(Sandbox, Batch) configured from the course directory, then from ``overrides``
+    given as {"Sandbox.enabled": False, ...}."""
+    config = load_config(course_dir)
+    for key, value in overrides.items():
+        section, name = key.split(".")
+        config[section][name] = value
+    return Sandbox(config=config), Batch(config=config)
