@@ -5,6 +5,7 @@ applies a few text edits, each one a mistake students make.  ``expected_lost`` s
 checks a sample must fail; the demo prints it beside the real scores, the tests assert it.
 """
 import copy
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ class Sample:
     description: str
     edits: tuple = ()                   # (solution cell grade_id, old text, new text)
     expected_lost: dict = field(default_factory=dict)   # check name -> points lost
+    lean: bool = False                  # the student deleted the module's demonstrations
 
 
 SAMPLES = {
@@ -75,6 +77,8 @@ SAMPLES = {
           "    return history\n\n\n"
           "keras.Model.fit = _fast_fit\n")),
         {"ex3_accuracy": 4}),
+    "lean": Sample("the reference solution, with the module's demonstration cells deleted "
+                   "(fast to execute: the batch tests use it)", lean=True),
     "crash_halfway": Sample(
         "a notebook whose Exercise 2 cell crashes before defining its functions",
         # a variable from an earlier draft, used before the first def
@@ -105,10 +109,27 @@ def apply_edits(code_by_id, sample):
     return code
 
 
+def _without_demonstrations(nb):
+    """Keep the module's definitions, drop what trains or plots a demonstration."""
+    kept = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("ex"):
+            trains = ".fit(" in cell.source or "sweep(" in cell.source or "histor" in cell.source
+            if trains and "\ndef " in "\n" + cell.source:
+                cell.source = cell.source.split("\n\n# ")[0]
+            elif trains:
+                continue
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
 def build_submission(release_nb, source_nb, sample):
     """The release notebook with its solution cells replaced by the sample's code."""
     code = apply_edits(solution_cells(source_nb), sample)
     nb = copy.deepcopy(release_nb)
+    if sample.lean:
+        nb = _without_demonstrations(nb)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution") and cell.cell_type == "code":
@@ -118,16 +139,20 @@ def build_submission(release_nb, source_nb, sample):
     return nb
 
 
-def write_samples(course_dir, students=None):
-    """Write submitted/<student>/regularization/regularization.ipynb for each sample."""
+def write_samples(course_dir, students=None, *, lean=False, names=None):
+    """Write submitted/<student>/regularization/regularization.ipynb for each sample.
+
+    ``lean``: without the module's demonstrations (much faster to execute; same grade).
+    ``names``: {sample: student id} to file a sample under another student's name."""
     source = nbformat.read(notebook_path(course_dir, "source"), 4)
     release = nbformat.read(notebook_path(course_dir, "release"), 4)
     written = []
     for student in students or SAMPLES:
         if student not in SAMPLES:
             raise KeyError(f"Unknown sample student {student!r}. Known: {', '.join(SAMPLES)}")
-        path = notebook_path(course_dir, "submitted", student)
+        sample = dataclasses.replace(SAMPLES[student], lean=True) if lean else SAMPLES[student]
+        path = notebook_path(course_dir, "submitted", (names or {}).get(student, student))
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        nbformat.write(build_submission(release, source, SAMPLES[student]), path)
+        nbformat.write(build_submission(release, source, sample), path)
         written.append(path)
     return written

@@ -6,6 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
+# bubblewrap sandboxes the students' kernels (Debian package `bubblewrap`).
+if ! command -v bwrap >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi
+  if command -v apt-get >/dev/null && { $SUDO apt-get install -y -q bubblewrap >/dev/null 2>&1 ||
+       { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q bubblewrap >/dev/null 2>&1; }; }; then
+    echo "installed bubblewrap"
+  else
+    echo "setup: could not install bubblewrap; install it (apt-get install bubblewrap) or grade with --no-sandbox" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi

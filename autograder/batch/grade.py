@@ -81,7 +81,8 @@ def _execute_all(course_dir, journal, found, hashes, box, pool, show):
             journal.write(student, "execution", dict(result, student=student))
             progress.advance(failed=result["state"] != "completed", cached=n > 0)
     progress.finish()
-    return {s: journal.read(s, "execution") for s in found}
+    counts = {"run": len(jobs), "reused": len(todo) - len(jobs), "resumed": len(found) - len(todo)}
+    return {s: journal.read(s, "execution") for s in found}, counts
 
 
 def _copy_executed(journal, leader, student):
@@ -173,7 +174,7 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     gpus = visible_gpus()
     timings = {}
     t = time.monotonic()
-    executions = _execute_all(course_dir, journal, found, hashes, box, pool, show_progress)
+    executions, execution_counts = _execute_all(course_dir, journal, found, hashes, box, pool, show_progress)
     timings["execute_s"] = time.monotonic() - t
     t = time.monotonic()
     slots = batch.retrain_slots or max(len(gpus), 1)
@@ -187,7 +188,8 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     _record_all(course_dir, journal, judgements, feedback, show_progress)
     timings["record_s"] = time.monotonic() - t
     summary = {"type": "BatchSummary", "students": len(found), "sandboxed": box.enabled,
-               "workers": workers, "ray": bool(ray_address), "retraining": jobs,
+               "workers": workers, "ray": bool(ray_address), "executions": execution_counts,
+               "retraining": jobs,
                "possible": sum(c.points for c in CHECKS.values()),
                "scores": {s: j["score"] for s, j in judgements.items()},
                "failed": {s: j["reason"] for s, j in judgements.items() if j["reason"]},

@@ -4,16 +4,19 @@ Every node needs this project installed at the same path, the datasets at
 AUTOGRADER_DATA_DIR, and the course directory and retraining cache on a shared filesystem.
 GPU tasks ask Ray for a GPU; Ray sets CUDA_VISIBLE_DEVICES for them.
 """
+import os
 
 
 class RayPool:
     def __init__(self, address):
         import ray
         if not ray.is_initialized():
-            if address == "local":
-                ray.init(include_dashboard=False, log_to_driver=False)
+            env = {k: v for k, v in os.environ.items() if k.startswith(("AUTOGRADER_", "KERAS_", "TF_"))}
+            options = dict(log_to_driver=False, runtime_env={"env_vars": env})
+            if address == "local":      # a Ray instance of this machine, started and stopped here
+                ray.init(include_dashboard=False, **options)
             else:
-                ray.init(address=address, log_to_driver=False)
+                ray.init(address=address, **options)
         self.ray = ray
         self.workers = int(ray.cluster_resources().get("CPU", 1))
 

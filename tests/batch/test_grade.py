@@ -1,0 +1,122 @@
+"""A whole class graded in batch: real sandboxed kernels, real retraining, real nbgrader."""
+import csv
+import hashlib
+import json
+import os
+
+import pytest
+
+from autograder.batch import grade
+from autograder.batch.sandbox import bwrap_path
+from autograder.checks import CHECKS
+from autograder.gradebook import read_scores
+from autograder.nbgrader_steps import generate_assignment
+from autograder.sample_class import write_samples
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
+POSSIBLE = sum(c.points for c in CHECKS.values())
+
+
+def tree_hash(folder):
+    digest = hashlib.sha256()
+    for root, dirs, files in sorted(os.walk(folder)):
+        for name in sorted(files):
+            with open(os.path.join(root, name), "rb") as f:
+                digest.update(name.encode() + f.read())
+    return digest.hexdigest()
+
+
+def make_class(course):
+    """alice: the reference; bob: a byte-identical copy; carol: BatchNorm on the wrong side;
+    dave: a truncated file. All lean (no demonstrations), so the class runs in a minute."""
+    write_samples(str(course), ["lean", "bn_wrong_side"], lean=True,
+                  names={"lean": "alice", "bn_wrong_side": "carol"})
+    alice = course / "submitted" / "alice" / "regularization"
+    (course / "submitted" / "bob").mkdir()
+    (course / "submitted" / "bob" / "regularization").mkdir()
+    (course / "submitted" / "bob" / "regularization" / "regularization.ipynb").write_bytes(
+        (alice / "regularization.ipynb").read_bytes())
+    dave = course / "submitted" / "dave" / "regularization"
+    dave.mkdir(parents=True)
+    (dave / "regularization.ipynb").write_text('{"cells": [{"cell_type": "code", "sour')
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    from tests.conftest import REPO
+    import shutil
+    course = tmp_path_factory.mktemp("batch") / "course"
+    course.mkdir()
+    for name in ("source", "release"):
+        shutil.copytree(os.path.join(REPO, name), course / name)
+    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), course / "nbgrader_config.py")
+    generate_assignment(str(course))
+    make_class(course)
+    before = {name: tree_hash(course / name) for name in ("source", "release", "submitted")}
+    summary = grade.main(course_dir=str(course), workers=2, show_progress=False)
+    return course, summary, before
+
+
+def test_every_student_gets_the_grade_their_work_earns(graded):
+    course, summary, _ = graded
+    assert summary["sandboxed"] is True
+    assert summary["scores"] == {"alice": POSSIBLE, "bob": POSSIBLE, "carol": POSSIBLE - 3, "dave": 0}
+    rows = {r.student: r for r in read_scores(str(course))}
+    assert rows["carol"].lost() == {"ex2_bn_before": 3}
+    assert "BatchNormalization comes after the RELU" in rows["carol"].messages["ex2_bn_before"]
+    assert rows["dave"].auto_total == 0 and rows["dave"].auto_possible == POSSIBLE
+    assert "not a valid notebook" in summary["failed"]["dave"]
+    assert set(summary["failed"]) == {"dave"}
+
+
+def test_identical_work_is_executed_and_retrained_once(graded):
+    _, summary, _ = graded
+    assert summary["executions"] == {"run": 3, "reused": 1, "resumed": 0}   # bob copies alice
+    # 3 students x 4 retrained models; alice, bob share theirs, carol differs in one.
+    assert summary["retraining"]["models"] == 12
+    assert summary["retraining"]["distinct"] == 5
+    assert summary["retraining"]["trained"] <= 5
+
+
+def test_exports_feedback_and_report(graded):
+    course, summary, _ = graded
+    exports = course / "exports"
+    with open(exports / "grades.csv", newline="") as f:
+        table = {r["student"]: r for r in csv.DictReader(f)}
+    assert set(table) == {"alice", "bob", "carol", "dave"}
+    assert table["carol"]["ex2_bn_before"] == "0" and table["carol"]["auto_score"] == f"{POSSIBLE - 3:g}"
+    assert "ex2_bn_before (-3)" in table["carol"]["reasons"]
+
+    results = json.loads((exports / "gradescope" / "carol" / "results.json").read_text())
+    tests = {t["name"]: t for t in results["tests"]}
+    assert results["score"] == POSSIBLE - 3 and set(tests) == set(CHECKS)
+    assert tests["ex2_bn_before"]["score"] == 0 and "comes after the RELU" in tests["ex2_bn_before"]["output"]
+    assert tests["ex3_accuracy"]["visibility"] == "after_published"
+    assert tests["ex2_bn_after"]["visibility"] == "visible"
+
+    feedback = (course / "feedback" / "carol" / "regularization" / "regularization.html").read_text()
+    assert "comes after the RELU" in feedback
+    assert "BEGIN HIDDEN TESTS" not in feedback and "retrained(" not in feedback
+    dave = (course / "feedback" / "dave" / "regularization" / "regularization.html").read_text()
+    assert "not a valid notebook" in dave
+
+    report = (exports / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 4
+    assert "dave" in report and "not a valid notebook" in report
+    for png in ("score_distribution", "check_pass_rates", "dropout_sweeps", "ex3_accuracy"):
+        data = (exports / "report" / f"{png}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_nothing_outside_the_outputs_changes(graded):
+    course, _, before = graded
+    assert {name: tree_hash(course / name) for name in before} == before
+
+
+def test_a_second_run_executes_and_records_nothing_again(graded):
+    course, summary, _ = graded
+    again = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
+    assert again["executions"] == {"run": 0, "reused": 0, "resumed": 4}
+    assert again["retraining"]["trained"] == 0
+    assert again["scores"] == summary["scores"]

@@ -1,0 +1,91 @@
+"""The sandbox, for real: bubblewrap with the grader's settings, probed by a hostile script."""
+import json
+import os
+import sys
+import textwrap
+
+import pytest
+
+from autograder.batch import sandbox
+from autograder.batch.settings import Sandbox
+
+pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is not installed")
+
+PROBE = textwrap.dedent("""
+    import json, os, socket, subprocess, sys
+    course, home = sys.argv[1], sys.argv[2]
+    out = {}
+    def attempt(name, f):
+        try:
+            out[name] = ["ok", repr(f())[:200]]
+        except BaseException as exc:
+            out[name] = ["denied", type(exc).__name__]
+    attempt("read_source", lambda: open(os.path.join(course, "source", "secret.txt")).read())
+    attempt("list_course", lambda: os.listdir(course))
+    attempt("read_home", lambda: os.listdir(home))
+    attempt("write_etc", lambda: open("/etc/grader-was-here", "w").write("x"))
+    attempt("write_scratch", lambda: open("mine.txt", "w").write("x"))
+    attempt("network", lambda: socket.create_connection(("1.1.1.1", 53), timeout=3))
+    attempt("memory", lambda: len(bytearray(3 * 2**30)))
+    children = []
+    attempt("processes", lambda: [children.append(subprocess.Popen(["sleep", "30"])) for _ in range(80)])
+    for child in children:
+        child.kill(); child.wait()
+    attempt("big_file", lambda: open("big.bin", "wb").write(b"x" * (40 * 2**20)))
+    subprocess.Popen(["sleep", "300"], start_new_session=True)   # left behind on purpose
+    json.dump(out, open("probe.json", "w"))
+""")
+
+
+def test_student_code_sees_only_its_scratch_and_stays_within_limits(tmp_path):
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    (course / "source" / "secret.txt").write_text("hidden tests")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "probe.py").write_text(PROBE)
+    settings = Sandbox(memory_mb=2048, max_processes=60, max_file_mb=20)
+    sandbox.prepare_scratch(str(scratch))
+    cmd = sandbox.command([sys.executable, "-I", "probe.py", str(course), os.path.expanduser("~")],
+                          scratch=str(scratch), course_dir=str(course), settings=settings,
+                          env={"PATH": "/usr/bin:/bin"})
+    run = sandbox.run(cmd, timeout=60)
+    assert not run.timed_out and run.returncode == 0, run.stderr
+    seen = json.loads((scratch / "probe.json").read_text())
+    # The home folder is an empty tmpfs, but for the folders leading to Python itself.
+    home = os.path.realpath(os.path.expanduser("~"))
+    python_dirs = {os.path.relpath(os.path.realpath(p), home).split(os.sep)[0]
+                   for p in (sys.prefix, sys.base_prefix) if os.path.realpath(p).startswith(home + os.sep)}
+    assert seen["read_home"][0] == "denied" or set(eval(seen["read_home"][1])) <= python_dirs
+    for name in ("read_source", "write_etc", "network", "memory", "processes", "big_file"):
+        assert seen[name][0] == "denied", (name, seen[name])
+    assert seen["list_course"] == ["ok", "[]"]            # the course directory is an empty tmpfs
+    assert seen["write_scratch"][0] == "ok" and (scratch / "mine.txt").read_text() == "x"
+    assert not os.path.exists("/etc/grader-was-here")
+    # Nothing outlives the sandbox: its pid namespace died with it.
+    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == "sleep\x00300\x00"]
+    assert leftovers == []
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def test_a_hanging_submission_is_killed_at_its_wall_time(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    sandbox.prepare_scratch(str(scratch))
+    cmd = sandbox.command([sys.executable, "-c", "while True: pass"], scratch=str(scratch),
+                          course_dir=str(tmp_path), settings=Sandbox(), env={"PATH": "/usr/bin:/bin"})
+    run = sandbox.run(cmd, timeout=3)
+    assert run.timed_out and 2.5 < run.duration_s < 15
+
+
+def test_missing_bubblewrap_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap.*--no-sandbox"):
+        sandbox.require_bwrap()
