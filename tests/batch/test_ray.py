@@ -1,0 +1,32 @@
+"""The batch's stages as tasks on a (local, real) Ray instance."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from autograder.batch.sandbox import bwrap_path
+from autograder.gradebook import read_scores
+from autograder.nbgrader_steps import generate_assignment
+from autograder.sample_class import write_samples
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
+
+
+def test_a_class_graded_through_ray(course):
+    pytest.importorskip("ray")
+    generate_assignment(str(course))
+    write_samples(str(course), ["lean"], lean=True, names={"lean": "alice"})
+    empty = course / "submitted" / "erin" / "regularization"
+    empty.mkdir(parents=True)
+    (empty / "regularization.ipynb").write_text("")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "grade",
+                           "--ray", "local"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "on Ray" in proc.stdout
+    summary = json.loads((course / "exports" / "summary.json").read_text())
+    assert summary["ray"] is True and summary["executions"]["run"] == 2
+    rows = {r.student: r for r in read_scores(str(course))}
+    assert rows["alice"].lost() == {} and rows["erin"].auto_total == 0
+    assert "empty file" in summary["failed"]["erin"]

@@ -1,0 +1,59 @@
+"""A batch killed with SIGKILL mid-way, then run again: it finishes the rest, redoes nothing
+that was done, records nobody twice, and gives the same grades."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from autograder.batch.sandbox import bwrap_path
+from autograder.gradebook import read_scores
+from autograder.nbgrader_steps import generate_assignment
+from autograder.sample_class import write_samples
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
+
+
+def grade_command(course, *extra):
+    return [sys.executable, "-m", "autograder", "--course", str(course), "grade", "--workers", "1", *extra]
+
+
+def test_sigkill_then_resume_completes_with_identical_results(course):
+    generate_assignment(str(course))
+    write_samples(str(course), ["lean", "bn_wrong_side"], lean=True,
+                  names={"lean": "alice", "bn_wrong_side": "carol"})
+    journal = course / ".autograder" / "batch"
+    proc = subprocess.Popen(grade_command(course), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list(journal.glob("*/execution.json")):
+        assert proc.poll() is None, "the batch ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = list(journal.glob("*/execution.json"))
+    assert len(done) == 1                               # killed while the second one ran
+    first = done[0]
+    stamp = first.stat().st_mtime_ns
+    assert not (course / "gradebook.db").exists() or read_scores(str(course)) == []
+
+    rerun = subprocess.run(grade_command(course), capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert first.stat().st_mtime_ns == stamp            # the finished one was not executed again
+    assert "execute" in rerun.stderr and "1 cached" in rerun.stderr
+    rows = {r.student: r for r in read_scores(str(course))}
+    assert sorted(rows) == ["alice", "carol"]           # each recorded once
+    assert rows["alice"].lost() == {} and rows["carol"].lost() == {"ex2_bn_before": 3}
+
+    # Changing a submission re-executes that one only.
+    notebook = course / "submitted" / "carol" / "regularization" / "regularization.ipynb"
+    notebook.write_text(notebook.read_text().replace("Answer of sample student", "Edited answer"))
+    third = subprocess.run(grade_command(course), capture_output=True, text=True, timeout=600)
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert first.stat().st_mtime_ns == stamp
+    assert {r.student: r.lost() for r in read_scores(str(course))} == {
+        "alice": {}, "carol": {"ex2_bn_before": 3}}
