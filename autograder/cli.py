@@ -10,6 +10,7 @@
     autograder calibrate derive accuracy thresholds from the reference solutions
     autograder cache     show or clear the retraining cache
     autograder bench     measure the retraining overhead (JSON)
+    autograder bench-batch  batch grading against serial nbgrader on a generated class (JSON)
 
 User errors exit with code 2 and one line, not a traceback.
 """
@@ -151,7 +152,11 @@ def _require_assignment(course):
 
 
 def cmd_samples(args):
-    from .sample_class import write_samples
+    from .sample_class import write_class, write_samples
+    if args.class_size:
+        for student, (kind, detail) in write_class(_course_dir(args.course), args.class_size).items():
+            print(f"{student}: {kind} {detail}")
+        return 0
     for path in write_samples(_course_dir(args.course), args.student or None):
         print(path)
     return 0
@@ -210,6 +215,14 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_bench_batch(args):
+    import json
+    from .batch.bench import run
+    _course_dir(args.course)
+    print(json.dumps(run(args.students, args.workers, log=lambda m: print(m, file=sys.stderr)), indent=1))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
     parser.add_argument("--course", default=".", help="the course directory (default: .)")
@@ -253,6 +266,13 @@ def main(argv=None):
     p = sub.add_parser("bench", help="measure the retraining overhead and a cache hit (JSON)")
     p.add_argument("--profile", choices=["quick", "full"], default="quick")
     p.set_defaults(func=cmd_bench)
+    sub.choices["samples"].add_argument(
+        "--class", dest="class_size", type=int, metavar="N",
+        help="write a generated class of N students instead (mistakes, copies, broken files)")
+    p = sub.add_parser("bench-batch", help="batch grading vs serial nbgrader on a generated class (JSON)")
+    p.add_argument("--students", type=int, default=24)
+    p.add_argument("--workers", type=int)
+    p.set_defaults(func=cmd_bench_batch)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -156,3 +156,78 @@ def write_samples(course_dir, students=None, *, lean=False, names=None):
         nbformat.write(build_submission(release, source, sample), path)
         written.append(path)
     return written
+
+
+BROKEN = {
+    "truncated": ('{"cells": [{"cell_type": "code", "source": "import keras', "not a valid notebook"),
+    "empty": ("", "empty file"),
+    "other_assignment": (None, "another assignment"),
+}
+
+
+def class_roster(size, seed=0):
+    """A realistic class of ``size``: {student: (kind, detail)} where kind is 'sample' (detail:
+    a SAMPLES name), 'copy' (detail: the student whose file was copied byte for byte) or
+    'broken' (detail: a BROKEN name). About half the class is right, most mistakes are the
+    usual ones, one in twelve files is broken, one in eight is a friend's copy."""
+    import random
+    rng = random.Random(seed)
+    mistakes = [name for name in SAMPLES if name not in ("reference", "lean")]
+    roster = {}
+    for i in range(1, size + 1):
+        student = f"s{i:03d}"
+        draw = rng.random()
+        earlier = [s for s, (kind, _) in roster.items() if kind == "sample"]
+        if i % 12 == 0:
+            roster[student] = ("broken", sorted(BROKEN)[(i // 12 - 1) % len(BROKEN)])
+        elif i % 8 == 0 and earlier:
+            roster[student] = ("copy", rng.choice(earlier))
+        elif draw < 0.5:
+            roster[student] = ("sample", "reference")
+        else:
+            roster[student] = ("sample", rng.choice(mistakes))
+    return roster
+
+
+def write_class(course_dir, size=24, *, seed=0, lean=False):
+    """Write a generated class into submitted/; returns its roster (see ``class_roster``).
+    Students with the same sample differ in their written answers, so only copies are
+    byte-identical, while their models are the same (one retraining serves them all)."""
+    source = nbformat.read(notebook_path(course_dir, "source"), 4)
+    release = nbformat.read(notebook_path(course_dir, "release"), 4)
+    roster = class_roster(size, seed)
+    for student, (kind, detail) in roster.items():
+        path = notebook_path(course_dir, "submitted", student)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if kind == "copy":
+            with open(notebook_path(course_dir, "submitted", detail), "rb") as f:
+                data = f.read()
+            with open(path, "wb") as f:
+                f.write(data)
+        elif kind == "broken":
+            text = BROKEN[detail][0]
+            if text is None:        # a notebook, but not this assignment's
+                text = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hw6')")]))
+            with open(path, "w") as f:
+                f.write(text)
+        else:
+            sample = SAMPLES[detail]
+            nb = build_submission(release, source, dataclasses.replace(sample, lean=True) if lean else sample)
+            for cell in nb.cells:
+                if cell.cell_type == "markdown" and cell.source.startswith("Answer of sample student"):
+                    cell.source = cell.source.replace("sample student", f"student {student}")
+            nbformat.write(nb, path)
+    return roster
+
+
+def expected_lost(roster):
+    """{student: {check: points lost}} a roster's submissions must get (broken: everything)."""
+    from .checks import CHECKS
+    out = {}
+    for student, (kind, detail) in roster.items():
+        if kind == "broken":
+            out[student] = {name: check.points for name, check in CHECKS.items()}
+        else:
+            origin = detail if kind == "sample" else roster[detail][1]
+            out[student] = dict(SAMPLES[origin].expected_lost)
+    return out

@@ -4,6 +4,7 @@ import hashlib
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from autograder import nbgrader_steps
@@ -12,13 +13,18 @@ from autograder.gradebook import read_scores
 from autograder.sample_class import SAMPLES, write_samples
 
 STUDENTS = ["reference", "patched_fit", "crash_halfway"]
-LEAN = ["reference", "crash_halfway"]     # demonstrations deleted: same grade, a third of the time
+# Demonstrations deleted: the same grade in a third of the time.
 
 
 @pytest.mark.slow
 def test_autograde_fills_the_gradebook_and_feedback_explains(course):
-    paths = write_samples(str(course), LEAN, lean=True)
-    paths += write_samples(str(course), [s for s in STUDENTS if s not in LEAN])
+    paths = write_samples(str(course), STUDENTS, lean=True)
+    # The student's own notebook shows the number its patched fit makes up.
+    nb = nbformat.read(paths[1], 4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "claimed = create_cifar_model().fit(None).history['val_accuracy'][-1]\n"
+        "print(f'Regularized  best val acc {claimed:.4f}')"))
+    nbformat.write(nb, paths[1])
     before = {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths}
 
     with pytest.raises(nbgrader_steps.NbgraderError, match="run `nbgrader generate_assignment"):

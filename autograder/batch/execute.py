@@ -117,7 +117,8 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
                                                                      "status.json", "observations.json")}
         nbformat.write(prepare(nb, paths["observations.json"]), paths["prepared.ipynb"])
         argv = [sys.executable, "-I", "-m", "autograder.batch.inside", paths["prepared.ipynb"],
-                paths["executed.ipynb"], paths["status.json"], str(settings.cell_timeout_s)]
+                paths["executed.ipynb"], paths["status.json"], str(settings.cell_timeout_s),
+                str(settings.max_output_kb)]
         env = kernel_env(scratch)
         if settings.enabled:
             sandbox.prepare_scratch(scratch, slot)

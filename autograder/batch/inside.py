@@ -1,6 +1,6 @@
 """Runs inside the sandbox: execute one prepared notebook with nbclient, as nbgrader would.
 
-    python -I -m autograder.batch.inside PREPARED.ipynb EXECUTED.ipynb STATUS.json CELL_TIMEOUT
+    python -I -m autograder.batch.inside PREPARED.ipynb EXECUTED.ipynb STATUS.json CELL_TIMEOUT MAX_OUTPUT_KB
 
 Nothing written here is trusted by the grader: the notebook is shown to the instructor, the
 status only explains a failure, and the observations are judged outside.
@@ -11,7 +11,20 @@ import sys
 import time
 
 
-def main(prepared, executed, status_path, cell_timeout):
+def limit_outputs(nb, max_kb):
+    """Replace the outputs of a cell that printed more than ``max_kb`` by a note saying so."""
+    import nbformat
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.outputs:
+            continue
+        size = len(json.dumps(cell.outputs)) // 1024
+        if size > max_kb:
+            cell.outputs = [nbformat.v4.new_output(
+                "stream", name="stdout", text=f"[the grader removed this cell's output: {size} KB, "
+                                              f"more than the {max_kb} KB kept per cell]\n")]
+
+
+def main(prepared, executed, status_path, cell_timeout, max_output_kb=256):
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
@@ -30,10 +43,11 @@ def main(prepared, executed, status_path, cell_timeout):
     except Exception as exc:  # a kernel that would not start, a broken notebook
         status.update(state="failed", message=f"{type(exc).__name__}: {exc}")
     status["duration_s"] = time.monotonic() - start
+    limit_outputs(nb, max_output_kb)
     nbformat.write(nb, executed)
     with open(status_path, "w") as f:
         json.dump(status, f)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

@@ -114,9 +114,18 @@ def test_nothing_outside_the_outputs_changes(graded):
     assert {name: tree_hash(course / name) for name in before} == before
 
 
-def test_a_second_run_executes_and_records_nothing_again(graded):
+def test_a_second_run_redoes_only_what_changed(graded):
     course, summary, _ = graded
+    journal = course / ".autograder" / "batch"
+    stamps = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/execution.json")}
+    recorded = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/recorded.json")}
+    (course / "submitted" / "dave" / "regularization" / "regularization.ipynb").write_text("")
     again = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
-    assert again["executions"] == {"run": 0, "reused": 0, "resumed": 4}
+    assert again["executions"] == {"run": 1, "reused": 0, "resumed": 3}
     assert again["retraining"]["trained"] == 0
     assert again["scores"] == summary["scores"]
+    assert "empty file" in again["failed"]["dave"]
+    now = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/execution.json")}
+    assert {s for s in now if now[s] != stamps[s]} == {"dave"}
+    now = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/recorded.json")}
+    assert {s for s in now if now[s] != recorded[s]} == {"dave"}
