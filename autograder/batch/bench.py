@@ -129,7 +129,8 @@ def run(size=24, workers=None, log=print):
         a, b = _scores(serial), _scores(batch)
         both = sorted(set(a) & set(b))
         out["same_scores"] = {"compared": len(both),
-                              "differ": [s for s in both if a[s] != b[s]],
+                              "differ": {s: {c: [a[s].get(c), b[s].get(c)] for c in set(a[s]) | set(b[s])
+                                             if a[s].get(c) != b[s].get(c)} for s in both if a[s] != b[s]},
                               "only_batch": sorted(set(b) - set(a)),
                               "broken_in_roster": sorted(s for s, (k, _) in roster.items() if k == "broken")}
         log("sandbox overhead ...")

@@ -18,8 +18,8 @@ from ..checks import CHECKS
 from . import sandbox
 
 OBSERVE_CELL = ('__import__("autograder.batch.observe", fromlist=["observe"])'
-                '.observe(globals(), {path!r})')
-NEUTRALIZED = "# The grader runs this check outside the notebook, after it has run."
+                '.observe({name!r}, globals(), {path!r})')
+NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
 
 
@@ -54,12 +54,12 @@ def read_submission(path):
 
 
 def prepare(nb, observations_path):
-    """The notebook to execute: test cells neutralized, the observation cell appended."""
+    """The notebook to execute: each test cell replaced by the observation of its check."""
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in CHECKS and cell.cell_type == "code":
-            cell.source = NEUTRALIZED
+        name = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if name in CHECKS and cell.cell_type == "code":
+            cell.source = OBSERVE_CELL.format(name=name, path=observations_path)
             cell.outputs = []
-    nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(path=observations_path)))
     return nb
 
 
@@ -139,8 +139,8 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
             result.update(state="failed", message=f"the notebook's execution ended with code "
                                                   f"{run.returncode} before finishing: {run.stderr[-500:].strip()}")
         if observations is None and result["state"] == "completed":
-            result.update(state="no_observations", message="the notebook ran, but the grader's "
-                          "extraction cell did not finish (did the notebook end the kernel or "
+            result.update(state="no_observations", message="the notebook ran, but none of the "
+                          "grader's test cells finished (did the notebook end the kernel, or "
                           "change the grader's code?)")
         result["observations"] = observations
         executed = paths["executed.ipynb"]

@@ -42,7 +42,7 @@ class _Subject(ExtractedSubject):
 def _from_kernel(check, reported, reason):
     """The kernel's verdict on a check, trusted only for pass/fail and re-scored here."""
     if not isinstance(reported, dict) or not isinstance(reported.get("passed"), bool):
-        why = reason or "the grader's extraction did not report it"
+        why = reason or "its test cell did not run (was it deleted, or did the notebook stop before it?)"
         return CheckResult(check.name, False, 0.0, check.points, f"the check could not run: {why}")
     message = str(reported.get("message", ""))[:2000]
     if reported["passed"]:

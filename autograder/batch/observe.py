@@ -1,33 +1,32 @@
-"""Runs in the student's kernel, after the notebook: what the grader needs to judge it.
+"""Runs in the student's kernel, in place of each test cell: what the grader needs to judge it.
 
-Two kinds of observation, written as JSON:
-- the Keras config (and compile optimizer) of each model builder's model: the grader judges
-  structure and accuracy from these, outside the kernel, by describing and retraining them;
-- the verdicts of the checks that must call the student's functions (the sweep, the plot,
-  the data loader, the callback). Everything here can be forged by code that tampers with
-  the kernel; the README's security model says what that can and cannot gain.
+nbgrader runs each test cell where it stands in the notebook; so does this, so a check sees
+the notebook's state at that point, as it would under nbgrader. Two kinds of observation,
+accumulated in one JSON file:
+- for the checks judged from the model (``from_model``): the Keras config and compile
+  optimizer of the exercise's models; the grader describes and retrains them outside;
+- for the checks that must call the student's functions (the sweep, the plot, the data
+  loader, the callback): their verdicts. Code that tampers with the kernel can forge these;
+  the README's security model says what that can and cannot gain.
 """
 import contextlib
 import io
 import json
 import os
 
-MODEL_BUILDERS = ("create_bn_before_activation", "create_bn_after_activation",
-                  "create_no_bn_baseline", "create_cifar_model", "create_cifar_baseline")
+BUILDERS = {2: ("create_bn_before_activation", "create_bn_after_activation", "create_no_bn_baseline"),
+            3: ("create_cifar_model", "create_cifar_baseline")}
+MODEL_BUILDERS = BUILDERS[2] + BUILDERS[3]
 
 
-def _models(subject):
+def _model(subject, builder):
     from ..checks import Problem
-    models = {}
-    for builder in MODEL_BUILDERS:
-        try:
-            models[builder] = {"config": subject.model_config(builder),
-                               "optimizer": subject.optimizer_config(builder)}
-        except Problem as problem:
-            models[builder] = {"problem": str(problem)}
-        except Exception as exc:
-            models[builder] = {"problem": f"`{builder}()`: {type(exc).__name__}: {exc}"}
-    return models
+    try:
+        return {"config": subject.model_config(builder), "optimizer": subject.optimizer_config(builder)}
+    except Problem as problem:
+        return {"problem": str(problem)}
+    except Exception as exc:
+        return {"problem": f"`{builder}()`: {type(exc).__name__}: {exc}"}
 
 
 def _sweep(namespace):
@@ -39,19 +38,30 @@ def _sweep(namespace):
         return None
 
 
-def observe(namespace, path):
-    from ..checks import CHECKS
+def _load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"type": "Observations", "checks": {}, "models": {}, "sweep": None}
+
+
+def observe(name, namespace, path):
+    """Observe check ``name`` against the namespace as it is now; add it to ``path``."""
+    from ..checks import get_check
     from ..notebook import run_check, subject_for
-    subject = subject_for(namespace)
-    out = {"type": "Observations", "checks": {}}
+    check = get_check(name)
+    out = _load(path)
     with contextlib.redirect_stdout(io.StringIO()):
-        for name, check in CHECKS.items():
-            if not check.from_model:
-                out["checks"][name] = run_check(name, namespace).to_dict()
-        out["models"] = _models(subject)
-    out["sweep"] = _sweep(namespace)
+        if check.from_model:
+            for builder in BUILDERS.get(check.exercise, ()):
+                if builder not in out["models"]:
+                    out["models"][builder] = _model(subject_for(namespace), builder)
+        else:
+            out["checks"][name] = run_check(name, namespace).to_dict()
+    if out.get("sweep") is None:
+        out["sweep"] = _sweep(namespace)
     with open(path + ".tmp", "w") as f:
         json.dump(out, f)
     os.replace(path + ".tmp", path)
-    print(f"Observations written for the grader ({len(out['checks'])} checks, "
-          f"{len(out['models'])} models).")
+    print(f"{name}: observed; the grader judges it after the notebook has run.")

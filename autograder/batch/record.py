@@ -48,7 +48,6 @@ def judged_notebook(course_dir, student, judgement, workdir):
             continue
     if nb is None:
         nb = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
-    nb.cells = [c for c in nb.cells if not c.source.startswith('__import__("autograder.batch.observe"')]
     by_name = {r["name"]: r for r in judgement["results"]}
     present = set()
     for cell in nb.cells:
@@ -57,8 +56,8 @@ def judged_notebook(course_dir, student, judgement, workdir):
             present.add(grade_id)
             cell.outputs = _verdict_outputs(by_name[grade_id])
             cell.execution_count = None
-            if cell.source == NEUTRALIZED:
-                cell.source = ""        # nbgrader restores the test's source from the gradebook
+            if cell.source.startswith('__import__("autograder.batch.observe"'):
+                cell.source = NEUTRALIZED   # nbgrader restores the test's source from the gradebook
     missing = [n for n in by_name if n not in present]
     if missing:   # deleted test cells come back from the release, verdicts and all
         release = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
