@@ -28,6 +28,18 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# Batch grading (`autograder grade`): each submission's kernel runs under bubblewrap with these
+# limits (autograder/batch/settings.py documents each one).
+c.Sandbox.enabled = True
+c.Sandbox.cell_timeout_s = 300          # one cell; the kernel is interrupted, the next cell runs
+c.Sandbox.submission_timeout_s = 900    # the whole notebook; the sandbox is killed
+c.Sandbox.memory_mb = 8192              # address space per process (TensorFlow maps ~3 GB)
+c.Sandbox.max_processes = 1024          # processes and threads
+c.Sandbox.max_file_mb = 200             # largest file written
+c.Sandbox.max_output_kb = 256           # output kept per cell
+c.Batch.workers = 0                     # submissions at once; 0: one per CPU
+c.Batch.retrain_slots = 0               # retraining jobs at once; 0: one per GPU, 1 without
+
 # Budget profile of the grader's retraining (autograder/retrain/protocols.py): "full" runs the
 # module's real budgets on the full data (meant for a GPU), "quick" a small slice for CPU
 # machines, CI and the demo. Each has its thresholds in reference/thresholds.json.

@@ -135,6 +135,8 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
                                                    f"{settings.submission_timeout_s} s and was stopped")
         elif status.get("state") in ("kernel_died", "failed"):
             result.update(state=status["state"], message=str(status.get("message", ""))[:1000])
+        elif status.get("message"):
+            result["message"] = str(status["message"])[:1000]
         elif not status:
             result.update(state="failed", message=f"the notebook's execution ended with code "
                                                   f"{run.returncode} before finishing: {run.stderr[-500:].strip()}")

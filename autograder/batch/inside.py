@@ -43,6 +43,11 @@ def main(prepared, executed, status_path, cell_timeout, max_output_kb=256):
     except Exception as exc:  # a kernel that would not start, a broken notebook
         status.update(state="failed", message=f"{type(exc).__name__}: {exc}")
     status["duration_s"] = time.monotonic() - start
+    interrupted = [i for i, cell in enumerate(nb.cells, 1) if cell.cell_type == "code" and any(
+        out.get("ename") == "KeyboardInterrupt" for out in cell.get("outputs", []))]
+    if interrupted and status["state"] == "completed":
+        status["message"] = (f"cell {', '.join(map(str, interrupted))} ran longer than {cell_timeout} s "
+                             "and was interrupted")
     limit_outputs(nb, max_output_kb)
     nbformat.write(nb, executed)
     with open(status_path, "w") as f:

@@ -23,7 +23,7 @@ def execution_reason(execution):
     """One sentence on why a notebook left nothing to judge, or '' when it ran through."""
     state = execution.get("state", "failed")
     if state == "completed":
-        return ""
+        return str(execution.get("message") or "")
     return STATE_REASONS.get(state, "{message}").format(message=execution.get("message", "")).strip()
 
 

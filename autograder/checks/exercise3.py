@@ -121,8 +121,8 @@ def baseline(subject):
        description="make_early_stopping returns EarlyStopping on a validation metric, "
                    "restoring the best weights")
 def early_stopping(subject):
-    import keras
     callback = subject.call("make_early_stopping")
+    import keras    # after the call: a notebook without the function costs no Keras import
     if not isinstance(callback, keras.callbacks.EarlyStopping):
         return ["`make_early_stopping()` must return a keras.callbacks.EarlyStopping. "
                 f"Received: {type(callback).__name__}"]
