@@ -89,7 +89,7 @@ def simulate(course, size=200, seed=0):
     class StubPool:
         workers = 1
 
-        def map(self, function, kwargs_list, gpus=()):
+        def map(self, function, kwargs_list, gpus=(), gpu_task=False):
             for i, kwargs in enumerate(kwargs_list):
                 calls.append(kwargs)
                 yield i, {"type": "RetrainResult", "stub": True}

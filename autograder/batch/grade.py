@@ -119,7 +119,7 @@ def _retrain_all(executions, pool, gpus, show):
     progress = Progress("retrain", len(distinct), enabled=show)
     progress.skip(len(distinct) - len(todo))
     keys = list(todo)
-    for index, result in pool.map(retrain_task, [todo[k] for k in keys], gpus=gpus):
+    for index, result in pool.map(retrain_task, [todo[k] for k in keys], gpus=gpus, gpu_task=True):
         progress.advance(failed=result["type"] != "RetrainResult")
     progress.finish()
     return {"models": total, "distinct": len(distinct), "trained": len(todo)}

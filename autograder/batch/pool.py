@@ -32,7 +32,7 @@ class LocalPool:
     def __init__(self, workers):
         self.workers = max(1, int(workers))
 
-    def map(self, function, kwargs_list, *, gpus=()):
+    def map(self, function, kwargs_list, *, gpus=(), gpu_task=False):
         slots = queue.Queue()
         for slot in range(self.workers):
             slots.put(slot)

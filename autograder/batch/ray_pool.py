@@ -19,11 +19,14 @@ class RayPool:
                 ray.init(address=address, **options)
         self.ray = ray
         self.workers = int(ray.cluster_resources().get("CPU", 1))
+        self.cluster_gpus = int(ray.cluster_resources().get("GPU", 0))
 
-    def map(self, function, kwargs_list, *, gpus=()):
+    def map(self, function, kwargs_list, *, gpus=(), gpu_task=False):
+        """``gpu_task``: each task asks Ray for one GPU when the cluster has any (the local
+        ``gpus`` of the driver do not matter here)."""
         ray = self.ray
         options = {"num_cpus": 1, "max_retries": 2}
-        if gpus:
+        if gpu_task and self.cluster_gpus:
             options["num_gpus"] = 1
         remote = ray.remote(**options)(_call)
         refs = {remote.remote(function, dict(kwargs, slot=i % max(self.workers, 1))): i
