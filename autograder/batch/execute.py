@@ -21,6 +21,7 @@ OBSERVE_CELL = ('__import__("autograder.batch.observe", fromlist=["observe"])'
                 '.observe({name!r}, globals(), {path!r})')
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
+OWN_IDS = set(CHECKS) | {f"ex{n}_solution" for n in (1, 2, 3)}
 
 
 class SubmissionUnreadable(ValueError):
@@ -47,19 +48,26 @@ def read_submission(path):
         raise SubmissionUnreadable(f"the submitted file is not a valid notebook ({type(exc).__name__}: "
                                    f"{str(exc)[:200]}); download it again from Jupyter with "
                                    "File > Download") from None
-    if not any(c.metadata.get("nbgrader", {}).get("grade_id") in CHECKS for c in nb.cells):
+    if not any(c.metadata.get("nbgrader", {}).get("grade_id") in OWN_IDS for c in nb.cells):
         raise SubmissionUnreadable("the notebook has none of this assignment's test cells: was "
                                    "the notebook of another assignment submitted?")
     return nb
 
 
 def prepare(nb, observations_path):
-    """The notebook to execute: each test cell replaced by the observation of its check."""
+    """The notebook to execute: each test cell replaced by the observation of its check;
+    the checks whose test cell was deleted are observed at the end (nbgrader's record puts
+    their cells back)."""
+    present = set()
     for cell in nb.cells:
         name = cell.metadata.get("nbgrader", {}).get("grade_id")
         if name in CHECKS and cell.cell_type == "code":
             cell.source = OBSERVE_CELL.format(name=name, path=observations_path)
             cell.outputs = []
+            present.add(name)
+    for name in CHECKS:
+        if name not in present:
+            nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(name=name, path=observations_path)))
     return nb
 
 

@@ -48,6 +48,9 @@ def judged_notebook(course_dir, student, judgement, workdir):
             continue
     if nb is None:
         nb = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
+    # Observation cells appended for deleted test cells: nbgrader gets the release's cells back.
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                or not c.source.startswith('__import__("autograder.batch.observe"')]
     by_name = {r["name"]: r for r in judgement["results"]}
     present = set()
     for cell in nb.cells:
@@ -73,6 +76,9 @@ def _api(course_dir):
     config = load_config(course_dir)
     config.CourseDirectory.root = course_dir
     config.CourseDirectory.submitted_directory = JUDGED_DIR
+    # Deleted test cells were put back above, with their verdicts. (nbgrader's own
+    # OverwriteCells.add_missing_cells would re-add them without outputs, i.e. as passed, and
+    # fails with a KeyError when the locked cell before a missing one is missing too.)
     config.Autograde.sanitize_preprocessors = [DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                                CheckCellMetadata]
     config.Autograde.autograde_preprocessors = [ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
