@@ -130,6 +130,11 @@ def cmd_grade(args):
     course = _course_dir(args.course)
     if args.source:
         cmd_collect(argparse.Namespace(source=args.source, course=course, replace=args.replace))
+    from .batch.grade import BatchError, discover
+    try:
+        discover(course)
+    except BatchError as exc:
+        raise UserError(str(exc)) from exc
     _require_assignment(course)
     summary = _grade(course, args)
     print()
@@ -143,12 +148,15 @@ def _require_assignment(course):
     from nbgrader.api import Gradebook, MissingEntry
     from .nbgrader_steps import ASSIGNMENT
     db = os.path.join(course, "gradebook.db")
+    hint = (f"the gradebook does not know '{ASSIGNMENT}' yet: run `nbgrader generate_assignment "
+            f"{ASSIGNMENT} --force` first")
+    if not os.path.exists(db):      # opening it would create an empty one
+        raise UserError(hint)
     try:
         with Gradebook("sqlite:///" + db) as gb:
             gb.find_assignment(ASSIGNMENT)
     except MissingEntry:
-        raise UserError(f"the gradebook does not know '{ASSIGNMENT}' yet: run `nbgrader "
-                        f"generate_assignment {ASSIGNMENT} --force` first") from None
+        raise UserError(hint) from None
 
 
 def cmd_samples(args):

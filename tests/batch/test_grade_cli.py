@@ -1,0 +1,43 @@
+"""`autograder grade` from the command line: its refusals, and the unsandboxed path."""
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder.checks import CHECKS
+from autograder.nbgrader_steps import generate_assignment, notebook_path
+
+
+def run(course, *args):
+    return subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "grade", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_no_submissions_is_one_line_naming_the_fix(course):
+    proc = run(course)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "autograder collect" in proc.stderr
+
+
+def test_an_unknown_assignment_says_to_generate_it(course):
+    (course / "submitted" / "ann" / "regularization").mkdir(parents=True)
+    proc = run(course)
+    assert proc.returncode == 2
+    assert "run `nbgrader generate_assignment regularization --force`" in proc.stderr
+    assert not (course / "gradebook.db").exists()       # refusing changed nothing
+
+
+@pytest.mark.slow
+def test_no_sandbox_grades_with_a_warning_in_the_summary(course):
+    generate_assignment(str(course))
+    release = nbformat.read(notebook_path(str(course), "release"), 4)
+    release.cells = [nbformat.v4.new_code_cell("DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]")] + [
+        c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") in CHECKS]
+    path = notebook_path(str(course), "submitted", "ann")
+    (course / "submitted" / "ann" / "regularization").mkdir(parents=True)
+    nbformat.write(release, path)
+    proc = run(course, "--no-sandbox")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "sandbox OFF" in proc.stdout
+    assert "ann" in proc.stdout and f"{CHECKS['ex1_rates'].points:g}/{sum(c.points for c in CHECKS.values()):g}" in proc.stdout
