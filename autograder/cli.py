@@ -87,6 +87,12 @@ def print_summary(summary):
           f"{r['trained']} trained now (the rest from the cache).")
     for student, reason in sorted(summary["failed"].items()):
         print(f"Failed to run: {student}: {reason}")
+    integrity = summary["integrity"]
+    if integrity["ok"]:
+        print("Integrity: source/, release/, submitted/, the reference and the cached results are unchanged.")
+    else:
+        print(f"INTEGRITY CHECK FAILED: changed {integrity['changed']}, removed {integrity['removed']}, "
+              f"added {integrity['added']}")
     for name, path in (summary.get("outputs") or {}).items():
         print(f"{name}: {path}")
 

@@ -167,6 +167,8 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     if box.enabled:
         sandbox.require_bwrap()
     found = discover(course_dir)
+    from . import integrity
+    before = integrity.snapshot(course_dir)
     journal = Journal(course_dir)
     hashes = {s: submission_hash(folder, course_dir) for s, folder in found.items()}
     workers = workers or batch.workers or os.cpu_count() or 1
@@ -187,13 +189,14 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     t = time.monotonic()
     _record_all(course_dir, journal, judgements, feedback, show_progress)
     timings["record_s"] = time.monotonic() - t
+    checked = integrity.compare(before, integrity.snapshot(course_dir))
     summary = {"type": "BatchSummary", "students": len(found), "sandboxed": box.enabled,
                "workers": workers, "ray": bool(ray_address), "executions": execution_counts,
                "retraining": jobs,
                "possible": sum(c.points for c in CHECKS.values()),
                "scores": {s: j["score"] for s, j in judgements.items()},
                "failed": {s: j["reason"] for s, j in judgements.items() if j["reason"]},
-               "timings": timings, "wall_s": time.monotonic() - start}
+               "integrity": checked, "timings": timings, "wall_s": time.monotonic() - start}
     if exports:
         from .outputs import write_outputs
         summary["outputs"] = write_outputs(course_dir, judgements, summary)

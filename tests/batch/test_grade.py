@@ -110,8 +110,23 @@ def test_exports_feedback_and_report(graded):
 
 
 def test_nothing_outside_the_outputs_changes(graded):
-    course, _, before = graded
+    course, summary, before = graded
     assert {name: tree_hash(course / name) for name in before} == before
+    assert summary["integrity"] == {"ok": True, "changed": [], "removed": [], "added": []}
+
+
+def test_the_integrity_check_sees_a_changed_file(graded, tmp_path):
+    from autograder.batch import integrity
+    course, _, _ = graded
+    before = integrity.snapshot(str(course))
+    assert any(k.startswith("source:") for k in before) and any(k.startswith("cache:") for k in before)
+    target = course / "submitted" / "dave" / "regularization" / "planted.txt"
+    target.write_text("x")
+    try:
+        assert integrity.compare(before, integrity.snapshot(str(course)))["added"] == [
+            "submitted:dave/regularization/planted.txt"]
+    finally:
+        target.unlink()
 
 
 def test_a_second_run_redoes_only_what_changed(graded):
