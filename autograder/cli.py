@@ -87,6 +87,8 @@ def print_summary(summary):
           f"{r['trained']} trained now (the rest from the cache).")
     for student, reason in sorted(summary["failed"].items()):
         print(f"Failed to run: {student}: {reason}")
+    for student, flags in sorted(summary.get("flagged", {}).items()):
+        print(f"Flagged for review: {student}: {flags[0]}" + (f" (+{len(flags) - 1} more)" if len(flags) > 1 else ""))
     integrity = summary["integrity"]
     if integrity["ok"]:
         print("Integrity: source/, release/, submitted/, the reference and the cached results are unchanged.")

@@ -115,6 +115,8 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
         nb = read_submission(os.path.join(submission_dir, notebook_name))
     except SubmissionUnreadable as exc:
         return dict(result, state="unreadable", message=str(exc))
+    from .suspicious import scan
+    result["flags"] = scan(nb)      # read, before anything of it runs
     scratch = tempfile.mkdtemp(prefix=f"grade-{student}-")
     try:
         # A copy of the submission's folder: files the student shipped beside the notebook too.

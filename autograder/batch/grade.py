@@ -196,6 +196,8 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
                "possible": sum(c.points for c in CHECKS.values()),
                "scores": {s: j["score"] for s, j in judgements.items()},
                "failed": {s: j["reason"] for s, j in judgements.items() if j["reason"]},
+               "flagged": {s: [f"cell {f['cell']}, line {f['line']}: {f['why']}: {f['code']}" for f in j["flags"]]
+                           for s, j in judgements.items() if j.get("flags")},
                "integrity": checked, "timings": timings, "wall_s": time.monotonic() - start}
     if exports:
         from .outputs import write_outputs

@@ -70,7 +70,7 @@ def judge(execution):
             "score": sum(r.points for r in results), "possible": sum(r.possible for r in results),
             "results": [r.to_dict() for r in results], "log": log.getvalue()[-4000:],
             "sweep": observations.get("sweep") if isinstance(observations, dict) else None,
-            "retrained": _retrained(subject)}
+            "retrained": _retrained(subject), "flags": execution.get("flags") or []}
 
 
 def _retrained(subject):

@@ -90,6 +90,16 @@ def write_report(path, judgements, summary):
             + "</table>")
     else:
         parts.append("<p>None: every notebook ran to the end.</p>")
+    parts.append("<h2>Flagged for review</h2>")
+    flagged = summary.get("flagged") or {}
+    if flagged:
+        parts.append("<p>Code that changes a library, the grader or the kernel (found by reading the "
+                     "notebook; scores are unchanged: structure and accuracy are judged outside the "
+                     "kernel, but the checks observed inside it deserve a look).</p><ul>" + "".join(
+                         f"<li>{html.escape(s)}: {html.escape('; '.join(f))}</li>" for s, f in sorted(flagged.items()))
+                     + "</ul>")
+    else:
+        parts.append("<p>None.</p>")
     parts.append("<h2>Scores</h2><table border='1'><tr><th>student</th><th>score</th><th>lost</th></tr>")
     for student, j in sorted(judgements.items()):
         lost = "; ".join(f"{r['name']} (-{r['possible'] - r['points']:g}): {r['message']}"

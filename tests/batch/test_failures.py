@@ -58,3 +58,8 @@ def test_hangs_deaths_and_memory_bombs_get_a_grade_and_a_reason(course):
     assert "MemoryError" in executed
     feedback = (course / "feedback" / "quitter" / "regularization" / "regularization.html").read_text()
     assert "kernel died" in feedback
+    # Reading the code flags the one that ends the kernel on purpose, for the instructor.
+    assert set(summary["flagged"]) == {"quitter"}
+    assert "os._exit" in summary["flagged"]["quitter"][0]
+    report = (course / "exports" / "report.html").read_text()
+    assert "Flagged for review" in report and "os._exit" in report

@@ -1,0 +1,41 @@
+"""Tampering is found by reading the submission: the samples, and the tricks students try."""
+import nbformat
+import pytest
+
+from autograder.batch.suspicious import scan
+from autograder.sample_class import SAMPLES, build_submission
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def notebooks():
+    source = nbformat.read(f"{REPO}/source/regularization/regularization.ipynb", 4)
+    release = nbformat.read(f"{REPO}/release/regularization/regularization.ipynb", 4)
+    return {name: build_submission(release, source, sample) for name, sample in SAMPLES.items()}
+
+
+def test_honest_samples_are_not_flagged(notebooks):
+    for name, nb in notebooks.items():
+        if name != "patched_fit":
+            assert scan(nb) == [], name
+
+
+def test_a_patched_fit_is_flagged_with_its_line(notebooks):
+    flags = scan(notebooks["patched_fit"])
+    assert [f["code"] for f in flags] == ["keras.Model.fit = _fast_fit"]
+    assert "belongs to a library" in flags[0]["why"]
+
+
+@pytest.mark.parametrize("code, why", [
+    ("import autograder.checks.registry as r\nr.Check.run = lambda self, s: None", "grader's internals"),
+    ("import builtins\nbuiltins.AssertionError = Exception", "`builtins.AssertionError`"),
+    ("get_ipython().set_custom_exc((Exception,), lambda *a: None)", "set_custom_exc"),
+    ("import os\nos._exit(0)", "os._exit"),
+    ("import sys\nsys.modules['keras'] = None", "`sys.modules['keras']`"),
+    ("import numpy as np\nnp.mean = lambda *a, **k: 0.99", "`np.mean`"),
+    ("exec('import keras; keras.Model.fit = None')", "exec"),
+    ("import keras\nsetattr(keras.Model, 'fit', None)", "setattr"),
+])
+def test_tampering_tricks_are_flagged(code, why):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    assert any(why in f["why"] for f in scan(nb)), scan(nb)
