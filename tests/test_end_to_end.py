@@ -12,7 +12,7 @@ from autograder.checks import CHECKS
 from autograder.gradebook import read_scores
 from autograder.sample_class import SAMPLES, write_samples
 
-STUDENTS = ["reference", "patched_fit", "crash_halfway"]
+STUDENTS = ["reference", "patched_fit"]   # crashes: tests/checks and tests/batch
 # Demonstrations deleted: the same grade in a third of the time.
 
 
@@ -43,7 +43,6 @@ def test_autograde_fills_the_gradebook_and_feedback_explains(course):
     autograded = course / "autograded" / "patched_fit" / "regularization" / "regularization.ipynb"
     assert "Regularized  best val acc 0.9900" in autograded.read_text()
     assert "when the grader retrained it" in rows["patched_fit"].messages["ex3_accuracy"]
-    assert "`create_no_bn_baseline` is not defined" in rows["crash_halfway"].messages["ex2_baseline"]
 
     feedback = course / "feedback" / "patched_fit" / "regularization" / "regularization.html"
     html = feedback.read_text()
