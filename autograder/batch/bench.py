@@ -53,23 +53,15 @@ def sandbox_overhead(root, repeats=3):
     from .settings import Sandbox
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     times = {True: [], False: []}
-    for i in range(repeats):
+    for _ in range(repeats):
         for enabled in (False, True):
             scratch = tempfile.mkdtemp(dir=root)
             path = os.path.join(scratch, "nb.ipynb")
             nbformat.write(nb, path)
-            argv = [sys.executable, "-I", "-m", "autograder.batch.inside", path,
-                    os.path.join(scratch, "out.ipynb"), os.path.join(scratch, "status.json"), "60", "256"]
-            env = ex.kernel_env(scratch)
-            for name in (".home", ".runtime"):
-                os.makedirs(os.path.join(scratch, name), exist_ok=True)
-            if enabled:
-                ex.sandbox.prepare_scratch(scratch)
-                cmd = ex.sandbox.command(argv, scratch=scratch, course_dir=root, settings=Sandbox(), env=env)
-            else:
-                cmd = ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + argv
-            run = ex.sandbox.run(cmd, timeout=120, cwd=scratch)
-            times[enabled].append(run.duration_s)
+            cmd = ex.kernel_command(scratch, path, os.path.join(scratch, "out.ipynb"),
+                                    os.path.join(scratch, "status.json"), course_dir=root,
+                                    settings=Sandbox(enabled=enabled, cell_timeout_s=60))
+            times[enabled].append(ex.sandbox.run(cmd, timeout=120, cwd=scratch).duration_s)
     return {"sandboxed_s": statistics.mean(times[True]), "plain_s": statistics.mean(times[False]),
             "overhead_s": statistics.mean(times[True]) - statistics.mean(times[False])}
 

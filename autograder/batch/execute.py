@@ -17,8 +17,8 @@ import nbformat
 from ..checks import CHECKS
 from . import sandbox
 
-OBSERVE_CELL = ('__import__("autograder.batch.observe", fromlist=["observe"])'
-                '.observe({name!r}, globals(), {path!r})')
+OBSERVE_PREFIX = '__import__("autograder.batch.observe"'
+OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {path!r})'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
 OWN_IDS = set(CHECKS) | {f"ex{n}_solution" for n in (1, 2, 3)}
@@ -83,6 +83,20 @@ def kernel_env(scratch):
     return env
 
 
+def kernel_command(scratch, prepared, executed, status, *, course_dir, settings, slot=0):
+    """The command executing ``prepared`` in ``scratch``: sandboxed, or (``--no-sandbox``) with
+    only the kernel's environment."""
+    for name in (".home", ".runtime"):
+        os.makedirs(os.path.join(scratch, name), exist_ok=True)
+    argv = [sys.executable, "-I", "-m", "autograder.batch.inside", prepared, executed, status,
+            str(settings.cell_timeout_s), str(settings.max_output_kb)]
+    env = kernel_env(scratch)
+    if not settings.enabled:
+        return ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + argv
+    sandbox.prepare_scratch(scratch, slot)
+    return sandbox.command(argv, scratch=scratch, course_dir=course_dir, settings=settings, env=env, slot=slot)
+
+
 def _plain_file(path):
     """A regular file of sane size, not a link the sandbox planted to make us read elsewhere."""
     try:
@@ -121,21 +135,11 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
     try:
         # A copy of the submission's folder: files the student shipped beside the notebook too.
         shutil.copytree(submission_dir, scratch, dirs_exist_ok=True, symlinks=True)
-        for name in (".home", ".runtime"):
-            os.makedirs(os.path.join(scratch, name), exist_ok=True)
         paths = {k: os.path.join(scratch, f".grader-{k}") for k in ("prepared.ipynb", "executed.ipynb",
                                                                      "status.json", "observations.json")}
         nbformat.write(prepare(nb, paths["observations.json"]), paths["prepared.ipynb"])
-        argv = [sys.executable, "-I", "-m", "autograder.batch.inside", paths["prepared.ipynb"],
-                paths["executed.ipynb"], paths["status.json"], str(settings.cell_timeout_s),
-                str(settings.max_output_kb)]
-        env = kernel_env(scratch)
-        if settings.enabled:
-            sandbox.prepare_scratch(scratch, slot)
-            cmd = sandbox.command(argv, scratch=scratch, course_dir=course_dir, settings=settings,
-                                  env=env, slot=slot)
-        else:
-            cmd = ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + argv
+        cmd = kernel_command(scratch, paths["prepared.ipynb"], paths["executed.ipynb"],
+                             paths["status.json"], course_dir=course_dir, settings=settings, slot=slot)
         run = sandbox.run(cmd, timeout=settings.submission_timeout_s, cwd=scratch)
         result["duration_s"] = run.duration_s
         status = _read_json(paths["status.json"]) or {}

@@ -95,26 +95,23 @@ def _copy_executed(journal, leader, student):
 
 def _retrain_all(executions, pool, gpus, show):
     """Retrain each distinct model once, before judging (which then only reads the cache)."""
+    from ..checks import ExtractedSubject
     from ..checks.accuracy import retrain_jobs
-    from ..retrain import current_profile, get_protocol
-    from ..retrain.cache import ResultCache, job_key
-    from ..retrain.runner import job_parts
-    from .judge import _Subject
+    from ..retrain import current_profile
+    from ..retrain.cache import ResultCache
+    from ..retrain.runner import job_spec
     profile, cache = current_profile(), ResultCache()
     distinct, total = {}, 0
     for execution in executions.values():
         models = (execution.get("observations") or {}).get("models")
-        for config, protocol, optimizer in retrain_jobs(_Subject(models if isinstance(models, dict) else {}, "")):
+        for config, protocol, optimizer in retrain_jobs(ExtractedSubject(models)):
             total += 1
-            proto = get_protocol(protocol)
             try:
-                import json
-                parts = job_parts(json.loads(config), proto, profile, optimizer, proto.seed,
-                                  os.environ.get("KERAS_BACKEND", "tensorflow"))
+                key = job_spec(config, protocol, profile, optimizer)[-1]
             except (ValueError, TypeError, AttributeError):
                 continue        # unreadable configs are the judge's to report
-            distinct.setdefault(job_key(parts), dict(config=config, protocol=protocol,
-                                                     optimizer=optimizer, profile=profile))
+            distinct.setdefault(key, dict(config=config, protocol=protocol,
+                                          optimizer=optimizer, profile=profile))
     todo = {k: v for k, v in distinct.items() if cache.get(k) is None}
     progress = Progress("retrain", len(distinct), enabled=show)
     progress.skip(len(distinct) - len(todo))
@@ -129,12 +126,12 @@ def _judge_all(journal, executions, show):
     progress = Progress("judge", len(executions), enabled=show)
     judgements = {}
     for student, execution in executions.items():
-        previous = journal.read(student, "judgement")
-        if previous and previous.get("hash") == execution.get("hash") and previous.get("execution") == digest(execution):
+        previous, mark = journal.read(student, "judgement"), digest(execution)
+        if previous and previous.get("execution") == mark:
             judgements[student] = previous
             progress.advance(cached=True)
             continue
-        judgement = dict(judge(execution), execution=digest(execution))
+        judgement = dict(judge(execution), execution=mark)
         journal.write(student, "judgement", judgement)
         judgements[student] = judgement
         progress.advance(failed=judgement["state"] != "completed")

@@ -16,9 +16,8 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, DeduplicateIds, LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
 
-from ..checks import CHECKS
 from ..nbgrader_steps import ASSIGNMENT, notebook_path
-from .execute import NEUTRALIZED, SubmissionUnreadable, read_submission
+from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
 from .settings import load_config
 
 JUDGED_DIR = os.path.join(".autograder", "judged")
@@ -50,7 +49,7 @@ def judged_notebook(course_dir, student, judgement, workdir):
         nb = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
     # Observation cells appended for deleted test cells: nbgrader gets the release's cells back.
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                or not c.source.startswith('__import__("autograder.batch.observe"')]
+                or not c.source.startswith(OBSERVE_PREFIX)]
     by_name = {r["name"]: r for r in judgement["results"]}
     present = set()
     for cell in nb.cells:
@@ -59,7 +58,7 @@ def judged_notebook(course_dir, student, judgement, workdir):
             present.add(grade_id)
             cell.outputs = _verdict_outputs(by_name[grade_id])
             cell.execution_count = None
-            if cell.source.startswith('__import__("autograder.batch.observe"'):
+            if cell.source.startswith(OBSERVE_PREFIX):
                 cell.source = NEUTRALIZED   # nbgrader restores the test's source from the gradebook
     missing = [n for n in by_name if n not in present]
     if missing:   # deleted test cells come back from the release, verdicts and all

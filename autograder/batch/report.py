@@ -72,8 +72,8 @@ def plots(folder, judgements, possible):
 def write_report(path, judgements, summary):
     folder = os.path.join(os.path.dirname(path), "report")
     figures = plots(folder, judgements, summary["possible"])
-    parts = [f"<html><head><meta charset='utf-8'><title>Module 07 class report</title></head><body>",
-             f"<h1>Module 07 — class report</h1>",
+    parts = ["<html><head><meta charset='utf-8'><title>Module 07 class report</title></head><body>",
+             "<h1>Module 07 — class report</h1>",
              f"<p>{summary['students']} submissions; sandbox {'on' if summary['sandboxed'] else 'OFF'}; "
              f"{summary['retraining']['distinct']} distinct models retrained for "
              f"{summary['retraining']['models']} model checks; profile {current_profile()}.</p>"]

@@ -39,6 +39,19 @@ def job_parts(config, protocol, profile, optimizer, seed, backend):
             "versions": _versions(backend)}
 
 
+def job_spec(config, protocol, profile=None, optimizer=None, seed=None, backend=None):
+    """The job's normalized inputs (our own copies: a caller, or Keras' deserialize, may change
+    the dicts it passed) and its cache key."""
+    config = json.loads(config) if isinstance(config, (str, bytes)) else json.loads(json.dumps(config))
+    optimizer = json.loads(json.dumps(optimizer)) if optimizer else None
+    protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
+    profile = profile or current_profile()
+    seed = protocol.seed if seed is None else seed
+    backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
+    key = job_key(job_parts(config, protocol, profile, optimizer, seed, backend))
+    return config, optimizer, protocol, profile, seed, backend, key
+
+
 def worker_env(backend, gpu=None):
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
     env["KERAS_BACKEND"] = backend
@@ -134,18 +147,11 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
     RetrainResult, RetrainRefused (the student's config cannot be retrained) or RetrainError.
     ``warm``: run on this process's warm worker (started on first use) instead of a new one;
     callers running jobs concurrently pass each their own ``slot``."""
-    # Our own copies: a caller (or Keras' deserialize) may change the dicts it passed.
-    config = json.loads(config) if isinstance(config, (str, bytes)) else json.loads(json.dumps(config))
-    optimizer = json.loads(json.dumps(optimizer)) if optimizer else None
-    protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
-    profile = profile or current_profile()
-    budget = protocol.budget(profile)
-    seed = protocol.seed if seed is None else seed
-    backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
-    cache = cache or ResultCache()
     start = time.perf_counter()
-    parts = job_parts(config, protocol, profile, optimizer, seed, backend)
-    key = job_key(parts)
+    config, optimizer, protocol, profile, seed, backend, key = job_spec(
+        config, protocol, profile, optimizer, seed, backend)
+    budget = protocol.budget(profile)
+    cache = cache or ResultCache()
     if use_cache:
         hit = cache.get(key)
         if hit is not None:
