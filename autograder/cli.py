@@ -87,8 +87,13 @@ def print_summary(summary):
           f"{r['trained']} trained now (the rest from the cache).")
     for student, reason in sorted(summary["failed"].items()):
         print(f"Failed to run: {student}: {reason}")
+    for student, reason in sorted({**summary.get("grader_faults", {}), **summary.get("not_recorded", {})}.items()):
+        print(f"NOT GRADED (the grading machine failed; run `autograder grade` again): {student}: {reason}")
     for student, flags in sorted(summary.get("flagged", {}).items()):
         print(f"Flagged for review: {student}: {flags[0]}" + (f" (+{len(flags) - 1} more)" if len(flags) > 1 else ""))
+    for student, content_hash in sorted(summary.get("withheld", {}).items()):
+        print(f"Withheld until reviewed: {student}'s in-kernel checks; to accept after review: "
+              f"c.Batch.reviewed = {{{student!r}: {str(content_hash)[:12]!r}}} in nbgrader_config.py")
     integrity = summary["integrity"]
     if integrity["ok"]:
         print("Integrity: source/, release/, submitted/, the reference and the cached results are unchanged.")
@@ -119,7 +124,7 @@ def cmd_demo(args):
     else:
         print(f"Grading {len(students)} sample submissions in batch ...", flush=True)
         summary = _grade(course, args)
-    expected = {s: SAMPLES[s].expected_lost for s in students}
+    expected = {s: SAMPLES[s].expected(batch=not args.nbgrader) for s in students}
     rows = read_scores(course, students)
     print()
     ok = print_scores(rows, expected)
@@ -206,11 +211,18 @@ def cmd_export(args):
 def cmd_calibrate(args):
     from .retrain.calibrate import calibrate
     _course_dir(args.course)
-    entries, ok = calibrate(args.profile, args.seeds)
+    from .retrain.thresholds import PATH
+    try:
+        entries, ok = calibrate(args.profile, args.seeds, path=args.out or PATH, checks=args.check)
+    except ValueError as exc:
+        raise UserError(str(exc))
     for check, models in entries.items():
         for builder, e in models.items():
-            print(f"{args.profile} {check} {builder}: mean {e['mean']:.4f} std {e['std']:.4f} "
-                  f"-> threshold {e['threshold']}")
+            for label, m in (e.get("by_args") or {"": e}).items():
+                print(f"{args.profile} {check} {builder}({label}): mean {m['mean']:.4f} std {m['std']:.4f} "
+                      f"-> threshold {m['threshold']}")
+            if "by_args" in e:
+                print(f"{args.profile} {check} {builder}: threshold {e['threshold']} ({e['threshold_is']})")
     return 0 if ok else 1
 
 
@@ -275,6 +287,8 @@ def main(argv=None):
     p = sub.add_parser("calibrate", help="derive accuracy thresholds from the reference solutions")
     p.add_argument("--profile", choices=["quick", "full"], required=True)
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--check", action="append", help="only this check (repeatable); the profile's others are kept")
+    p.add_argument("--out", help="the thresholds file to update (default: reference/thresholds.json)")
     p.set_defaults(func=cmd_calibrate)
     p = sub.add_parser("cache", help="show or clear the retraining cache")
     p.add_argument("action", choices=["show", "clear"])

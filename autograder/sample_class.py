@@ -22,6 +22,16 @@ class Sample:
     edits: tuple = ()                   # (solution cell grade_id, old text, new text)
     expected_lost: dict = field(default_factory=dict)   # check name -> points lost
     lean: bool = False                  # the student deleted the module's demonstrations
+    tampers: bool = False               # changes a library: flagged by the batch grader
+
+    def expected(self, batch=False):
+        """{check: points lost}; in batch grading a tampering notebook also has its in-kernel
+        checks withheld until the instructor reviews it."""
+        lost = dict(self.expected_lost)
+        if batch and self.tampers:
+            from .checks import CHECKS
+            lost.update({name: c.points for name, c in CHECKS.items() if not c.from_model})
+        return lost
 
 
 SAMPLES = {
@@ -76,7 +86,7 @@ SAMPLES = {
           "    history.history = {'loss': [0.1], 'accuracy': [0.99], 'val_loss': [0.1], 'val_accuracy': [0.99]}\n"
           "    return history\n\n\n"
           "keras.Model.fit = _fast_fit\n")),
-        {"ex3_accuracy": 4}),
+        {"ex3_accuracy": 4}, tampers=True),
     "lean": Sample("the reference solution, with the module's demonstration cells deleted "
                    "(fast to execute: the batch tests use it)", lean=True),
     "crash_halfway": Sample(
@@ -220,7 +230,7 @@ def write_class(course_dir, size=24, *, seed=0, lean=False):
     return roster
 
 
-def expected_lost(roster):
+def expected_lost(roster, batch=False):
     """{student: {check: points lost}} a roster's submissions must get (broken: everything)."""
     from .checks import CHECKS
     out = {}
@@ -229,5 +239,5 @@ def expected_lost(roster):
             out[student] = {name: check.points for name, check in CHECKS.items()}
         else:
             origin = detail if kind == "sample" else roster[detail][1]
-            out[student] = dict(SAMPLES[origin].expected_lost)
+            out[student] = SAMPLES[origin].expected(batch)
     return out

@@ -75,7 +75,7 @@ def kernel_env(scratch):
     env = {"PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
            "HOME": os.path.join(scratch, ".home"), "TMPDIR": "/tmp", "LANG": "C.UTF-8",
            "NBGRADER_EXECUTION": "autograde", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "MPLBACKEND": "agg", "PYTHONHASHSEED": "0",
+           "MPLBACKEND": "agg", "PYTHONHASHSEED": "0", "PYTHONSAFEPATH": "1",
            "JUPYTER_RUNTIME_DIR": os.path.join(scratch, ".runtime")}
     for key in ("AUTOGRADER_DATA_DIR", "AUTOGRADER_PROFILE", "KERAS_BACKEND"):
         if os.environ.get(key):
@@ -129,9 +129,17 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
         nb = read_submission(os.path.join(submission_dir, notebook_name))
     except SubmissionUnreadable as exc:
         return dict(result, state="unreadable", message=str(exc))
-    from .suspicious import scan
-    result["flags"] = scan(nb)      # read, before anything of it runs
-    scratch = tempfile.mkdtemp(prefix=f"grade-{student}-")
+    from .suspicious import scan, scan_folder
+    result["flags"] = scan(nb) + scan_folder(submission_dir, notebook_name)   # read, before it runs
+    try:
+        return _run(result, nb, submission_dir, workdir, course_dir, settings, slot)
+    except OSError as exc:      # the grading machine's fault (disk full, ...): nothing is held against the student
+        return dict(result, state="grader_fault",
+                    message=f"{type(exc).__name__}: {exc}; the submission will be executed again on the next run")
+
+
+def _run(result, nb, submission_dir, workdir, course_dir, settings, slot):
+    scratch = tempfile.mkdtemp(prefix=f"grade-{result['student']}-", dir=settings.scratch_dir or None)
     try:
         # A copy of the submission's folder: files the student shipped beside the notebook too.
         shutil.copytree(submission_dir, scratch, dirs_exist_ok=True, symlinks=True)
@@ -159,6 +167,10 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
                           "grader's test cells finished (did the notebook end the kernel, or "
                           "change the grader's code?)")
         result["observations"] = observations
+        seen = (observations or {}).get("tampered")
+        seen = seen if isinstance(seen, list) else []
+        result["flags"] += [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
+                             "why": f"seen while it ran: {str(what)[:300]}"} for what in seen[:20]]
         executed = paths["executed.ipynb"]
         if _plain_file(executed):
             shutil.copyfile(executed, os.path.join(workdir, "executed.ipynb"))

@@ -78,7 +78,9 @@ def _execute_all(course_dir, journal, found, hashes, box, pool, show):
         for n, student in enumerate(groups[index]):
             if n:
                 _copy_executed(journal, groups[index][0], student)
-            journal.write(student, "execution", dict(result, student=student))
+            # A grading-machine fault keeps no hash: the next run executes it again.
+            kept = dict(result, hash=None) if result["state"] == "grader_fault" else result
+            journal.write(student, "execution", dict(kept, student=student))
             progress.advance(failed=result["state"] != "completed", cached=n > 0)
     progress.finish()
     counts = {"run": len(jobs), "reused": len(todo) - len(jobs), "resumed": len(found) - len(todo)}
@@ -122,16 +124,26 @@ def _retrain_all(executions, pool, gpus, show):
     return {"models": total, "distinct": len(distinct), "trained": len(todo)}
 
 
-def _judge_all(journal, executions, show):
+def is_reviewed(reviewed, student, content_hash):
+    prefix = str(reviewed.get(student) or "")
+    return len(prefix) >= 8 and str(content_hash or "").startswith(prefix)
+
+
+def _judge_all(journal, executions, reviewed, show):
     progress = Progress("judge", len(executions), enabled=show)
     judgements = {}
     for student, execution in executions.items():
-        previous, mark = journal.read(student, "judgement"), digest(execution)
+        trusted = is_reviewed(reviewed, student, execution.get("hash"))
+        previous, mark = journal.read(student, "judgement"), digest([digest(execution), trusted])
         if previous and previous.get("execution") == mark:
             judgements[student] = previous
             progress.advance(cached=True)
             continue
-        judgement = dict(judge(execution), execution=mark)
+        judgement = dict(judge(execution, reviewed=trusted), execution=mark)
+        if judgement["state"] == "grader_fault":     # judged again next run, never recorded
+            judgements[student] = judgement
+            progress.advance(failed=True)
+            continue
         journal.write(student, "judgement", judgement)
         judgements[student] = judgement
         progress.advance(failed=judgement["state"] != "completed")
@@ -140,17 +152,34 @@ def _judge_all(journal, executions, show):
 
 
 def _record_all(course_dir, journal, judgements, feedback, show):
+    """Record each judgement; a student nbgrader cannot record at all is reported, and the
+    batch goes on (the journal keeps it unrecorded, so the next run tries again)."""
     from .record import record
     progress = Progress("record", len(judgements), enabled=show)
+    failed = {}
     for student, judgement in judgements.items():
+        if judgement["state"] == "grader_fault":
+            continue
         mark = digest(judgement)
         if (journal.read(student, "recorded") or {}).get("judgement") == mark:
             progress.advance(cached=True)
             continue
-        record(course_dir, student, judgement, journal.workdir(student), feedback=feedback)
+        try:
+            record(course_dir, student, judgement, journal.workdir(student), feedback=feedback)
+        except Exception as exc:
+            failed[student] = f"{type(exc).__name__}: {str(exc)[-500:]}"
+            progress.advance(failed=True)
+            continue
         journal.write(student, "recorded", {"type": "Recorded", "judgement": mark, "time": time.time()})
         progress.advance()
     progress.finish()
+    return failed
+
+
+def flag_line(flag):
+    where = f"cell {flag['cell']}, line {flag['line']}: " if flag.get("cell") else ""
+    code = f": {flag['code']}" if flag.get("code") else ""
+    return f"{flag.get('severity', 'tampering')}: {where}{flag['why']}{code}"
 
 
 def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback=True,
@@ -181,22 +210,25 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     jobs = _retrain_all(executions, retrain_pool, gpus, show_progress)
     timings["retrain_s"] = time.monotonic() - t
     t = time.monotonic()
-    judgements = _judge_all(journal, executions, show_progress)
+    judgements = _judge_all(journal, executions, batch.reviewed, show_progress)
     timings["judge_s"] = time.monotonic() - t
     t = time.monotonic()
-    _record_all(course_dir, journal, judgements, feedback, show_progress)
+    not_recorded = _record_all(course_dir, journal, judgements, feedback, show_progress)
     timings["record_s"] = time.monotonic() - t
     checked = integrity.compare(before, integrity.snapshot(course_dir))
     summary = {"type": "BatchSummary", "students": len(found), "sandboxed": box.enabled,
                "workers": workers, "ray": bool(ray_address), "executions": execution_counts,
                "retraining": jobs,
                "possible": sum(c.points for c in CHECKS.values()),
-               "scores": {s: j["score"] for s, j in judgements.items()},
-               "failed": {s: j["reason"] for s, j in judgements.items() if j["reason"]},
-               "flagged": {s: [f"cell {f['cell']}, line {f['line']}: {f['why']}: {f['code']}" for f in j["flags"]]
-                           for s, j in judgements.items() if j.get("flags")},
-               "integrity": checked, "timings": timings, "wall_s": time.monotonic() - start}
+               "scores": {s: j["score"] for s, j in judgements.items() if j["state"] != "grader_fault"},
+               "failed": {s: j["reason"] for s, j in judgements.items()
+                          if j["reason"] and j["state"] != "grader_fault"},
+               "grader_faults": {s: j["reason"] for s, j in judgements.items() if j["state"] == "grader_fault"},
+               "flagged": {s: [flag_line(f) for f in j["flags"]] for s, j in judgements.items() if j.get("flags")},
+               "withheld": {s: j["hash"] for s, j in judgements.items() if j.get("withheld")},
+               "not_recorded": not_recorded, "integrity": checked, "timings": timings, "wall_s": time.monotonic() - start}
     if exports:
         from .outputs import write_outputs
-        summary["outputs"] = write_outputs(course_dir, judgements, summary)
+        graded = {s: j for s, j in judgements.items() if j["state"] != "grader_fault"}
+        summary["outputs"] = write_outputs(course_dir, graded, summary)
     return summary

@@ -10,6 +10,11 @@ import os
 import sys
 import time
 
+# The kernel starts with PYTHONSAFEPATH (no folder of the notebook on sys.path), imports the
+# grader, then puts the notebook's folder at the *end* of sys.path: a student's own helper.py
+# still imports, but a shipped keras.py, numpy.py or autograder/ cannot shadow the real ones.
+KERNEL_PREFLIGHT = "import autograder.batch.observe as _g, sys as _s; _s.path.append(''); del _g, _s"
+
 
 def limit_outputs(nb, max_kb):
     """Replace the outputs of a cell that printed more than ``max_kb`` by a note saying so."""
@@ -24,15 +29,41 @@ def limit_outputs(nb, max_kb):
                                               f"more than the {max_kb} KB kept per cell]\n")]
 
 
-def main(prepared, executed, status_path, cell_timeout, max_output_kb=256):
+def limited_client_class():
+    """nbclient's client, keeping at most ``max_output_kb`` of output per cell *while* it runs:
+    a cell printing gigabytes must not fill this process's memory before we can cut it."""
     import nbformat
     from nbclient import NotebookClient
+
+    class LimitedClient(NotebookClient):
+        max_output_kb = 256
+
+        def output(self, outs, msg, display_id, cell_index):
+            sizes, cut = self.__dict__.setdefault("_sizes", {}), self.__dict__.setdefault("_cut", set())
+            sizes[cell_index] = sizes.get(cell_index, 0) + len(json.dumps(msg.get("content", {})))
+            if sizes[cell_index] <= self.max_output_kb * 1024:
+                return super().output(outs, msg, display_id, cell_index)
+            if cell_index not in cut:
+                cut.add(cell_index)
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stdout", text=f"\n[the grader stopped keeping this cell's output "
+                                                  f"after {self.max_output_kb} KB]\n"))
+            return None
+
+    return LimitedClient
+
+
+def main(prepared, executed, status_path, cell_timeout, max_output_kb=256):
+    import nbformat
     from nbclient.exceptions import DeadKernelError
 
     nb = nbformat.read(prepared, as_version=4)
-    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
+    client_class = limited_client_class()
+    client_class.max_output_kb = max_output_kb
+    client = client_class(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, startup_timeout=120,
-                            resources={"metadata": {"path": os.getcwd()}})
+                            resources={"metadata": {"path": os.getcwd()}},
+                            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_PREFLIGHT}"])
     status = {"type": "ExecutionStatus", "state": "completed", "message": ""}
     start = time.monotonic()
     try:

@@ -9,6 +9,7 @@ import contextlib
 import io
 
 from ..checks import CHECKS, CheckResult, ExtractedSubject
+from .suspicious import tampering
 
 STATE_REASONS = {
     "unreadable": "the submission could not be read: {message}",
@@ -16,6 +17,7 @@ STATE_REASONS = {
     "kernel_died": "{message}",
     "failed": "the notebook could not be run: {message}",
     "no_observations": "{message}",
+    "grader_fault": "the grading machine failed: {message}",
 }
 
 
@@ -39,38 +41,60 @@ class _Subject(ExtractedSubject):
         return super()._entry(builder)
 
 
-def _from_kernel(check, reported, reason):
+def withheld_reason(flags):
+    """Why the in-kernel checks of a tampering submission earn nothing yet, or ''."""
+    found = tampering(flags)
+    if not found:
+        return ""
+    first = found[0]
+    where = f" (cell {first['cell']}, line {first['line']}: `{first['code']}`)" if first.get("code") else ""
+    more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+    return (f"withheld for review: the notebook {first['why']}{where}{more}, so this check's "
+            "result, observed in its kernel, cannot be trusted; your instructor reviews it "
+            "and can restore the points")
+
+
+def _from_kernel(check, reported, reason, withheld=""):
     """The kernel's verdict on a check, trusted only for pass/fail and re-scored here."""
     if not isinstance(reported, dict) or not isinstance(reported.get("passed"), bool):
         why = reason or "its test cell did not run (was it deleted, or did the notebook stop before it?)"
         return CheckResult(check.name, False, 0.0, check.points, f"the check could not run: {why}")
     message = str(reported.get("message", ""))[:2000]
+    if reported["passed"] and withheld:
+        return CheckResult(check.name, False, 0.0, check.points, withheld)
     if reported["passed"]:
         return CheckResult(check.name, True, check.points, check.points, check.description)
     return CheckResult(check.name, False, 0.0, check.points, message or "failed")
 
 
-def judge(execution):
-    """A Judgement dict: one CheckResult per registered check, in registry order."""
+def judge(execution, reviewed=False):
+    """A Judgement dict: one CheckResult per registered check, in registry order.
+
+    ``reviewed``: the instructor has reviewed this (flagged) submission and trusts its kernel."""
     observations = execution.get("observations") or {}
     reason = execution_reason(execution)
     models = observations.get("models") if isinstance(observations, dict) else None
     subject = _Subject(models if isinstance(models, dict) else {}, reason)
     reported = observations.get("checks") if isinstance(observations, dict) else None
     reported = reported if isinstance(reported, dict) else {}
+    withheld = "" if reviewed else withheld_reason(execution.get("flags") or [])
     results = []
     with contextlib.redirect_stdout(io.StringIO()) as log:
         for name, check in CHECKS.items():
             if check.from_model:
                 results.append(check.run(subject))
             else:
-                results.append(_from_kernel(check, reported.get(name), reason))
+                results.append(_from_kernel(check, reported.get(name), reason, withheld))
+    state = execution.get("state")
+    if subject.faults:
+        state, reason = "grader_fault", "the grading machine failed: " + "; ".join(subject.faults)
     return {"type": "Judgement", "student": execution.get("student"), "hash": execution.get("hash"),
-            "state": execution.get("state"), "reason": reason,
+            "state": state, "reason": reason,
             "score": sum(r.points for r in results), "possible": sum(r.possible for r in results),
             "results": [r.to_dict() for r in results], "log": log.getvalue()[-4000:],
             "sweep": observations.get("sweep") if isinstance(observations, dict) else None,
-            "retrained": _retrained(subject), "flags": execution.get("flags") or []}
+            "retrained": _retrained(subject), "flags": execution.get("flags") or [],
+            "withheld": bool(withheld), "reviewed": bool(reviewed)}
 
 
 def _retrained(subject):

@@ -14,17 +14,21 @@ import io
 import json
 import os
 
-BUILDERS = {2: ("create_bn_before_activation", "create_bn_after_activation", "create_no_bn_baseline"),
+BUILDERS = {1: ("create_dropout_model",),
+            2: ("create_bn_before_activation", "create_bn_after_activation", "create_no_bn_baseline"),
             3: ("create_cifar_model", "create_cifar_baseline")}
-MODEL_BUILDERS = BUILDERS[2] + BUILDERS[3]
+MODEL_BUILDERS = BUILDERS[1] + BUILDERS[2] + BUILDERS[3]
 
 
 def _model(subject, builder):
     from ..checks import Problem
     try:
-        return {"config": subject.model_config(builder), "optimizer": subject.optimizer_config(builder)}
+        return {"config": subject.model_config(builder), "optimizer": subject.optimizer_config(builder),
+                "args": list(subject.builder_args(builder))}
     except Problem as problem:
         return {"problem": str(problem)}
+    except KeyboardInterrupt:       # the cell's time limit: record it, so later cells skip it
+        return {"problem": f"`{builder}()` did not return within the cell's time limit"}
     except Exception as exc:
         return {"problem": f"`{builder}()`: {type(exc).__name__}: {exc}"}
 
@@ -61,6 +65,8 @@ def observe(name, namespace, path):
             out["checks"][name] = run_check(name, namespace).to_dict()
     if out.get("sweep") is None:
         out["sweep"] = _sweep(namespace)
+    from .tamper_probe import findings
+    out["tampered"] = sorted(set(out.get("tampered") or []) | set(findings()))
     with open(path + ".tmp", "w") as f:
         json.dump(out, f)
     os.replace(path + ".tmp", path)

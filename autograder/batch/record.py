@@ -35,18 +35,32 @@ def _verdict_outputs(result):
                                    traceback=[f"CheckFailed: {result['message']}"])]
 
 
-def judged_notebook(course_dir, student, judgement, workdir):
+def _keep_release_ids(nb, release):
+    """nbgrader metadata only on cells whose id the release has, each id once: a student's
+    extra or duplicated ids would make nbgrader refuse the whole notebook."""
+    known, seen = {c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells} - {None}, set()
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if "nbgrader" in cell.metadata and (grade_id not in known or grade_id in seen):
+            del cell.metadata["nbgrader"]
+        seen.add(grade_id)
+    return nb
+
+
+def judged_notebook(course_dir, student, judgement, workdir, blank=False):
     """The notebook nbgrader records: executed if it ran, else as submitted, else the blank
     release (so that even an unreadable file gets its zeros and reasons recorded)."""
+    release = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
     nb = None
-    for path in (os.path.join(workdir, "executed.ipynb"), notebook_path(course_dir, "submitted", student)):
+    paths = (os.path.join(workdir, "executed.ipynb"), notebook_path(course_dir, "submitted", student))
+    for path in () if blank else paths:
         try:
-            nb = read_submission(path)
+            nb = _keep_release_ids(read_submission(path), release)
             break
         except SubmissionUnreadable:
             continue
     if nb is None:
-        nb = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
+        nb = copy.deepcopy(release)
     # Observation cells appended for deleted test cells: nbgrader gets the release's cells back.
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
                 or not c.source.startswith(OBSERVE_PREFIX)]
@@ -62,7 +76,6 @@ def judged_notebook(course_dir, student, judgement, workdir):
                 cell.source = NEUTRALIZED   # nbgrader restores the test's source from the gradebook
     missing = [n for n in by_name if n not in present]
     if missing:   # deleted test cells come back from the release, verdicts and all
-        release = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
         for cell in release.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") in missing:
                 cell = copy.deepcopy(cell)
@@ -87,8 +100,18 @@ def _api(course_dir):
 
 
 def record(course_dir, student, judgement, workdir, feedback=True):
-    """Record one judgement; returns the gradebook's total for the student."""
-    nb = judged_notebook(course_dir, student, judgement, workdir)
+    """Record one judgement; returns the path of the student's feedback. When nbgrader
+    refuses the student's notebook, the verdicts are recorded on the blank release instead:
+    the grade and its reasons are the same, only the student's own cells are missing."""
+    try:
+        return _record(course_dir, student, judgement, workdir, feedback, blank=False)
+    except RecordError as exc:
+        judgement = dict(judgement, record_note=f"recorded on the blank notebook: {str(exc)[-300:]}")
+        return _record(course_dir, student, judgement, workdir, feedback, blank=True)
+
+
+def _record(course_dir, student, judgement, workdir, feedback, blank):
+    nb = judged_notebook(course_dir, student, judgement, workdir, blank=blank)
     target = os.path.join(course_dir, JUDGED_DIR, student, ASSIGNMENT)
     shutil.rmtree(target, ignore_errors=True)
     os.makedirs(target)

@@ -90,13 +90,25 @@ def write_report(path, judgements, summary):
             + "</table>")
     else:
         parts.append("<p>None: every notebook ran to the end.</p>")
+    faults = {**(summary.get("grader_faults") or {}), **(summary.get("not_recorded") or {})}
+    if faults:
+        parts.append("<h2>Not graded yet: the grading machine failed</h2><p>Nothing is recorded for "
+                     "these students; run <code>autograder grade</code> again once the cause is fixed.</p><ul>"
+                     + "".join(f"<li>{html.escape(s)}: {html.escape(r)}</li>" for s, r in sorted(faults.items()))
+                     + "</ul>")
     parts.append("<h2>Flagged for review</h2>")
     flagged = summary.get("flagged") or {}
     if flagged:
-        parts.append("<p>Code that changes a library, the grader or the kernel (found by reading the "
-                     "notebook; scores are unchanged: structure and accuracy are judged outside the "
-                     "kernel, but the checks observed inside it deserve a look).</p><ul>" + "".join(
-                         f"<li>{html.escape(s)}: {html.escape('; '.join(f))}</li>" for s, f in sorted(flagged.items()))
+        withheld = summary.get("withheld") or {}
+        parts.append("<p>Code that changes a library, the grader or the kernel, found by reading the "
+                     "notebook or seen while it ran. Structure and accuracy are judged outside the "
+                     "kernel whatever it did; for <em>tampering</em> flags the checks observed inside "
+                     "the kernel are withheld (scored 0 with the reason) until you review the notebook "
+                     "and accept it in <code>nbgrader_config.py</code> with "
+                     "<code>c.Batch.reviewed = {'student': 'hash'}</code>, then grade again.</p><ul>" + "".join(
+                         f"<li>{html.escape(s)}"
+                         + (f" (withheld; hash <code>{html.escape(str(withheld[s])[:12])}</code>)" if s in withheld else "")
+                         + f": {html.escape('; '.join(f))}</li>" for s, f in sorted(flagged.items()))
                      + "</ul>")
     else:
         parts.append("<p>None.</p>")

@@ -135,17 +135,34 @@ def prepare_scratch(scratch, slot=0):
                 os.chown(name, uid, gid)
 
 
-def run(cmd, *, timeout, cwd=None):
-    """Run ``cmd`` in its own process group; kill the whole group at ``timeout``."""
+def run(cmd, *, timeout, cwd=None, keep=4000):
+    """Run ``cmd`` in its own process group; kill the whole group at ``timeout``.
+
+    Only the last ``keep`` bytes of stderr are kept, read as they come: a kernel may write
+    gigabytes to its raw stderr, and neither our memory nor the disk should hold them."""
+    import collections
+    import threading
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
+    tail = collections.deque(maxlen=64)
+
+    def drain():
+        for chunk in iter(lambda: proc.stderr.read1(65536), b""):
+            tail.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     timed_out = False
     try:
-        _, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, err = proc.communicate()
-    return SandboxRun(proc.returncode, timed_out, time.monotonic() - start,
-                      err.decode("utf-8", "replace")[-4000:])
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)     # whatever the notebook left running too
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    reader.join(timeout=10)
+    err = b"".join(tail)[-keep:]
+    return SandboxRun(proc.returncode, timed_out, time.monotonic() - start, err.decode("utf-8", "replace"))

@@ -5,7 +5,7 @@
 """
 import os
 
-from traitlets import Bool, Integer
+from traitlets import Bool, Dict, Integer, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -24,12 +24,17 @@ class Sandbox(Configurable):
     max_file_mb = Integer(200, help="Largest file a submission may write (RLIMIT_FSIZE), the "
                                     "executed notebook included.").tag(config=True)
     max_output_kb = Integer(256, help="Output kept per cell in the executed notebook.").tag(config=True)
+    scratch_dir = Unicode("", help="Where each submission's scratch copy is made (default: the "
+                                   "system's temporary folder).").tag(config=True)
 
 
 class Batch(Configurable):
     workers = Integer(0, help="Submissions executed at once; 0: the number of CPUs.").tag(config=True)
     retrain_slots = Integer(0, help="Retraining jobs at once; 0: one per GPU, or 1 "
                                     "without GPUs.").tag(config=True)
+    reviewed = Dict(help="Flagged submissions you reviewed and trust: {student: the first "
+                         "characters (8 or more) of the submission hash the report shows}. "
+                         "A changed submission is withheld again.").tag(config=True)
 
 
 def load_config(course_dir):

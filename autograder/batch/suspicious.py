@@ -1,26 +1,42 @@
 """Code in a submission that tampers with the libraries, the grader or the kernel, found by
 reading it (never by running it), so the instructor can review those submissions.
 
-Flags change no score: model structure and accuracy are judged outside the kernel anyway;
-the flags point at the submissions whose in-kernel observations deserve a human look.
+Each flag has a severity. ``tampering``: code that can change what the grader observes in the
+kernel; the checks observed there are withheld until the instructor reviews the submission
+(``c.Batch.reviewed``). ``notice``: worth a look, changes nothing (e.g. a shipped ``keras.py``,
+which the kernel no longer lets shadow the library). Model structure and accuracy are judged
+outside the kernel whatever the flags say.
 """
 import ast
+import os
+import sys
 
 GRADER_MODULES_ALLOWED = {"autograder", "autograder.data", "autograder.budget", "autograder.notebook"}
 KERNEL_CALLS = {("os", "_exit"): "ends the kernel process (os._exit)",
                 ("os", "kill"): "sends signals to processes (os.kill)",
                 ("sys", "exit"): "ends the kernel (sys.exit)",
                 ("importlib", "reload"): "reloads a module (importlib.reload)",
+                ("importlib", "import_module"): "imports by name at run time (importlib.import_module)",
                 ("gc", "get_referrers"): "reaches into other objects (gc.get_referrers)"}
 DYNAMIC = {"exec": "runs code built at run time (exec)", "eval": "evaluates code built at run time (eval)",
            "compile": "compiles code at run time (compile)", "__import__": "imports by name at run time",
            "setattr": "sets attributes by name (setattr)"}
 
 
+# Assignments into libraries that notebooks make for display or configuration, harmlessly.
+BENIGN_TARGETS = ("rcParams", "environ", "options")
+SEVERITY = {"notice": 0, "tampering": 1}
+
+
 def _root(node):
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        node = node.value
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def tampering(flags):
+    """The flags that withhold the in-kernel checks."""
+    return [f for f in flags if f.get("severity") == "tampering"]
 
 
 def _parse(source):
@@ -49,13 +65,13 @@ def scan(nb):
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 imported.update((a.asname or a.name).split(".")[0] for a in node.names)
-    imported.update({"sys", "builtins", "__builtins__"})
+    imported.update({"sys", "builtins", "__builtins__", "get_ipython"})
     flags = []
 
-    def flag(index, lines, node, why):
+    def flag(index, lines, node, why, severity="tampering"):
         line = getattr(node, "lineno", 1)
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        flags.append({"cell": index, "line": line, "code": code[:200], "why": why})
+        flags.append({"cell": index, "line": line, "code": code[:200], "why": why, "severity": severity})
 
     for index, lines, tree in trees:
         for node in ast.walk(tree):
@@ -66,8 +82,9 @@ def scan(nb):
                 targets = [node.target]
             for target in targets:
                 if isinstance(target, (ast.Attribute, ast.Subscript)) and _root(target) in imported:
-                    flag(index, lines, node, f"changes `{ast.unparse(target)}`, which belongs to a library "
-                                             "or to Python itself")
+                    text = ast.unparse(target)
+                    flag(index, lines, node, f"changes `{text}`, which belongs to a library or to Python itself",
+                         "notice" if any(part in text for part in BENIGN_TARGETS) else "tampering")
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("autograder") and \
                     node.module not in GRADER_MODULES_ALLOWED:
                 flag(index, lines, node, f"imports the grader's internals ({node.module})")
@@ -80,10 +97,36 @@ def scan(nb):
             if isinstance(node, ast.Call):
                 func = node.func
                 if isinstance(func, ast.Name) and func.id in DYNAMIC:
-                    flag(index, lines, node, DYNAMIC[func.id])
+                    benign = func.id == "setattr" and node.args and _root(node.args[0]) not in imported
+                    flag(index, lines, node, DYNAMIC[func.id], "notice" if benign else "tampering")
                 elif isinstance(func, ast.Attribute):
                     if func.attr == "set_custom_exc":
                         flag(index, lines, node, "replaces IPython's exception handling (set_custom_exc)")
                     elif (_root(func), func.attr) in KERNEL_CALLS:
                         flag(index, lines, node, KERNEL_CALLS[(_root(func), func.attr)])
+    return flags
+
+
+def _installed_top_level():
+    """Names of the modules and packages the kernel could import from its installation."""
+    names = set(sys.builtin_module_names) | set(getattr(sys, "stdlib_module_names", ()))
+    for folder in sys.path:
+        if os.path.isdir(folder) and folder.startswith((sys.prefix, sys.base_prefix)):
+            for entry in os.listdir(folder):
+                names.add(entry.split(".")[0].split("-")[0])
+    return names | {"autograder"}
+
+
+def scan_folder(folder, notebook_name):
+    """Flags for files shipped beside the notebook that carry a library's or the grader's name
+    (the kernel imports installed modules first, so they shadow nothing, but say so)."""
+    installed, flags = _installed_top_level(), []
+    for entry in sorted(os.listdir(folder)):
+        name = entry[:-3] if entry.endswith(".py") else entry
+        path = os.path.join(folder, entry)
+        is_module = entry.endswith(".py") or os.path.isdir(path)
+        if entry != notebook_name and is_module and name in installed:
+            flags.append({"cell": 0, "line": 0, "code": entry, "severity": "notice",
+                          "why": f"ships `{entry}` beside the notebook, named like the installed "
+                                 f"module `{name}` (ignored: installed modules are imported first)"})
     return flags

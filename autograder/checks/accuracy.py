@@ -3,11 +3,12 @@ notebook printed or a History it made."""
 from ..retrain import current_profile, get_protocol, retrain
 from ..retrain.thresholds import threshold
 from .registry import check
-from .subject import Problem
+from .subject import GraderFault, Problem
 
 EX2_BUILDERS = ("create_bn_before_activation", "create_bn_after_activation", "create_no_bn_baseline")
 # What each accuracy check retrains: (builder, protocol).
-RETRAINED = {"ex2_accuracy": [(b, "fashion_mnist_mlp") for b in EX2_BUILDERS],
+RETRAINED = {"ex1_accuracy": [("create_dropout_model", "fashion_mnist_mlp")],
+             "ex2_accuracy": [(b, "fashion_mnist_mlp") for b in EX2_BUILDERS],
              "ex3_accuracy": [("create_cifar_model", "cifar10_mlp")]}
 
 
@@ -30,26 +31,37 @@ def retrained(subject, builder, protocol_name):
         config = subject.model_config(builder)
         result = retrain(config, protocol_name, current_profile(),
                          optimizer=subject.optimizer_config(builder))
+        if result.get("infrastructure"):
+            subject.faults.append(f"retraining `{subject.label(builder)}`: {result['message'][:300]}")
+            raise GraderFault(f"`{subject.label(builder)}` could not be retrained because the grading "
+                              "machine failed; this is not held against you, the grade waits for a re-run")
         if result["type"] == "RetrainRefused":
-            raise Problem(f"`{builder}()`: the grader cannot retrain this model: {result['message']}")
+            raise Problem(f"`{subject.label(builder)}`: the grader cannot retrain this model: {result['message']}")
         if result["type"] != "RetrainResult":
-            raise Problem(f"`{builder}()`: retraining failed: {result['message']}")
+            raise Problem(f"`{subject.label(builder)}`: retraining failed: {result['message']}")
         return result
     return subject.memo(("retrained", builder, protocol_name), run)
 
 
 def _judge(subject, check_name, builder, protocol_name):
     profile = current_profile()
-    minimum = threshold(check_name, builder, profile)
+    minimum = threshold(check_name, builder, profile, args=subject.builder_args(builder))
     result = retrained(subject, builder, protocol_name)
     protocol = get_protocol(protocol_name)
-    got = result["best_val_acc"]
-    print(f"{builder}(): retrained by the grader ({profile} profile: {protocol.describe(profile)}): "
+    got, label = result["best_val_acc"], subject.label(builder)
+    print(f"{label}: retrained by the grader ({profile} profile: {protocol.describe(profile)}): "
           f"best validation accuracy {got:.4f} after {result['epochs_run']} epochs; needs {minimum:.4f}")
     if got < minimum:
-        return [f"`{builder}()` reached {got:.4f} validation accuracy when the grader retrained it "
+        return [f"`{label}` reached {got:.4f} validation accuracy when the grader retrained it "
                 f"({profile} profile); it needs at least {minimum:.4f}"]
     return []
+
+
+@check("ex1_accuracy", exercise=1, points=2, hidden=True,
+       description="the module's model at the dropout rate your sweep found best, retrained by "
+                   "the grader, reaches the minimum accuracy", from_model=True)
+def ex1_accuracy(subject):
+    return _judge(subject, "ex1_accuracy", "create_dropout_model", "fashion_mnist_mlp")
 
 
 @check("ex2_accuracy", exercise=2, points=2, hidden=True,

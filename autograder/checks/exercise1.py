@@ -43,6 +43,26 @@ def _probe_sweep(subject):
     return subject.memo("ex1_probe_sweep", run)
 
 
+def picked_rate(subject):
+    """The rate the notebook's own sweep (``sweep_results``) found best, by the module's rule:
+    the highest best_val_acc, ties to the smallest rate."""
+    if "sweep_results" not in subject.namespace:
+        raise Problem("the notebook's sweep did not run (`sweep_results`, set by the cell after "
+                      "Exercise 1's solution, is not defined), so there is no rate to retrain")
+    results = subject.namespace["sweep_results"]
+    try:
+        scores = {float(rate): float(entry["best_val_acc"]) for rate, entry in results.items()}
+    except Exception:
+        raise Problem("`sweep_results` must be {rate: {'best_val_acc': ...}} as `run_dropout_sweep` "
+                      f"returns it. Received: {str(results)[:200]}") from None
+    if not scores:
+        raise Problem("`sweep_results` is empty: the sweep trained no model")
+    rate = min(scores, key=lambda r: (-scores[r], r))
+    if rate not in DROPOUT_RATES:
+        raise Problem(f"the sweep's best rate {rate} is not one of DROPOUT_RATES {DROPOUT_RATES}")
+    return rate
+
+
 def _entries(results):
     if not isinstance(results, dict):
         raise Problem("`run_dropout_sweep` must return a dict {rate: {'best_val_acc': ..., "

@@ -12,11 +12,16 @@ class Problem(Exception):
     """A finding that fails the check; its text is shown to the student."""
 
 
+class GraderFault(Problem):
+    """The grading machine failed (not the student): the grade must not be recorded yet."""
+
+
 class Subject:
     def __init__(self, namespace):
         self.namespace = namespace
         self._built = {}
         self._memo = {}
+        self.faults = []            # GraderFault messages met while judging
         self.calls = []             # (name, phase, seconds, exception or None), for reports
 
     def value(self, name):
@@ -55,11 +60,26 @@ class Subject:
             raise problem
         return value
 
+    def builder_args(self, builder):
+        """The arguments the grader builds ``builder``'s model with: the module's
+        ``create_dropout_model`` at the rate the notebook's sweep found best, others none."""
+        if builder == "create_dropout_model":
+            from .exercise1 import picked_rate
+            return self.memo("picked_rate", lambda: (picked_rate(self),))
+        return ()
+
+    def label(self, builder):
+        try:
+            return f"{builder}({', '.join(map(repr, self.builder_args(builder)))})"
+        except Problem:
+            return f"{builder}()"
+
     def built(self, builder):
         """The model returned by ``builder()``, built once."""
         def build():
+            args = self.builder_args(builder)
+            model = self.call(builder, *args)
             import keras
-            model = self.call(builder)
             if model is None:
                 raise Problem(f"`{builder}()` returned None; it must return a Keras model "
                               "(is `return model` missing?)")
@@ -133,6 +153,10 @@ class ExtractedSubject(Subject):
             return json.loads(self._entry(builder)["config"])
         except ValueError as exc:
             raise Problem(f"`{builder}()`: the extracted model config is not valid JSON") from exc
+
+    def builder_args(self, builder):
+        args = self._entry(builder).get("args") or []
+        return tuple(args) if isinstance(args, list) else ()
 
     def model_config(self, builder):
         return self._entry(builder)["config"]

@@ -144,7 +144,8 @@ def _stop_warm_workers():
 def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backend=None,
             cache=None, progress=False, timeout=None, gpu=None, use_cache=True, warm=True, slot=0):
     """Retrain a model config under a protocol; returns a result dict with a type tag:
-    RetrainResult, RetrainRefused (the student's config cannot be retrained) or RetrainError.
+    RetrainResult, RetrainRefused (the student's config cannot be retrained) or RetrainError
+    (``infrastructure``: true when the grading machine failed rather than the model).
     ``warm``: run on this process's warm worker (started on first use) instead of a new one;
     callers running jobs concurrently pass each their own ``slot``."""
     start = time.perf_counter()
@@ -168,9 +169,12 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
         else:
             failure = _fresh_worker(spec_path, out_path, work, backend, gpu, progress, timeout)
         if failure:
-            return {"type": "RetrainError", "key": key, "cached": False, **failure}
+            return {"type": "RetrainError", "key": key, "cached": False,
+                    "infrastructure": failure["phase"] == "worker", **failure}
         with open(out_path) as f:
             result = json.load(f)
+    # The machine's fault, not the model's: the process died, or the data could not be read.
+    result["infrastructure"] = result["type"] == "RetrainError" and result.get("phase") == "data"
     result.update(key=key, profile=profile, protocol=protocol.name, seed=seed, backend=backend)
     if result["type"] in ("RetrainResult", "RetrainRefused") and use_cache:
         cache.put(key, result)      # deterministic outcomes only; an infrastructure error is retried

@@ -4,6 +4,7 @@ Deserialization runs in Keras' safe mode; these checks come first so the student
 not a Keras stack trace, and so a model too large to build is refused before it is built.
 """
 MAX_PARAMETERS = 20_000_000
+INPUT_DIMS = {"fashion_mnist": 784, "cifar10": 3072}     # flat images, as the protocols feed them
 
 
 class RetrainRefused(ValueError):
@@ -17,8 +18,11 @@ def _walk_layers(config):
             yield from _walk_layers(layer)
 
 
-def check_config(config):
-    """Raise RetrainRefused for Lambda layers, custom classes and oversized Dense layers."""
+def check_config(config, input_dim=None):
+    """Raise RetrainRefused for Lambda layers, custom classes and oversized Dense layers.
+
+    ``input_dim``: what the protocol feeds a model whose config states no input shape (it is
+    built on the first batch, so its first Dense layer is sized by the data)."""
     if config.get("class_name") not in ("Sequential", "Functional", "Model"):
         raise RetrainRefused(f"Expected a Keras model config. Received: class_name={config.get('class_name')!r}")
     for layer in _walk_layers(config):
@@ -33,7 +37,7 @@ def check_config(config):
                                  "the grader rebuilds models from built-in Keras layers only")
     from ..model_description import describe_model
     desc = describe_model(config)
-    width = desc.input_dim if isinstance(desc.input_dim, int) else 0
+    width = desc.input_dim if isinstance(desc.input_dim, int) else (input_dim or 0)
     total = 0
     for block in desc.blocks:
         units = int(block.units or 0)

@@ -46,17 +46,25 @@ class _Progress:
         self.callback = Callback()
 
 
+def plain(exc):
+    """An exception's text for a student: no terminal colours, Keras' call details cut."""
+    import re
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    text = text.split("\n\nArguments received")[0]
+    return " ".join(text.split())[:500]
+
+
 def run(spec):
     from ..seeding import set_seed
     from . import datasets
     from .protocols import get_protocol
-    from .safety import check_config
+    from .safety import INPUT_DIMS, check_config
 
     protocol = get_protocol(spec["protocol"])
     budget = protocol.budget(spec["profile"])
     phase = "deserialize"
     try:
-        params_estimate = check_config(spec["config"])
+        params_estimate = check_config(spec["config"], input_dim=INPUT_DIMS.get(protocol.dataset))
         device = _device()
         import keras
         keras.backend.clear_session()       # nothing of the previous job on a warm worker
@@ -84,7 +92,7 @@ def run(spec):
     except Exception as exc:
         from .safety import RetrainRefused
         kind = "RetrainRefused" if isinstance(exc, RetrainRefused) else "RetrainError"
-        message = str(exc) if kind == "RetrainRefused" else f"{type(exc).__name__}: {exc}"
+        message = str(exc) if kind == "RetrainRefused" else f"{type(exc).__name__}: {plain(exc)}"
         return {"type": kind, "phase": phase, "message": message[:2000],
                 "traceback": traceback.format_exc()[-4000:] if kind == "RetrainError" else None}
     hist = {k: [float(v) for v in values] for k, values in history.history.items()}

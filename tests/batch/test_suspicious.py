@@ -39,3 +39,22 @@ def test_a_patched_fit_is_flagged_with_its_line(notebooks):
 def test_tampering_tricks_are_flagged(code, why):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     assert any(why in f["why"] for f in scan(nb)), scan(nb)
+
+
+def test_display_settings_are_notices_and_tampering_withholds():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nimport matplotlib.pyplot as plt\nplt.rcParams['figure.figsize'] = (8, 4)\n"
+        "os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\nget_ipython().showtraceback = print")])
+    flags = scan(nb)
+    assert [f["severity"] for f in flags] == ["notice", "notice", "tampering"]
+    assert "showtraceback" in flags[2]["why"]
+
+
+def test_files_named_like_installed_modules_are_noticed(tmp_path):
+    from autograder.batch.suspicious import scan_folder
+    for name in ("keras.py", "helper.py", "regularization.ipynb"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "autograder").mkdir()
+    flags = scan_folder(str(tmp_path), "regularization.ipynb")
+    assert [f["code"] for f in flags] == ["autograder", "keras.py"]
+    assert all(f["severity"] == "notice" for f in flags)

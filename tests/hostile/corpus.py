@@ -1,0 +1,402 @@
+"""The hostile and broken submissions corpus: each case a notebook (or a file that is not one)
+written by a small generator, with the outcome the grader must give it.
+
+A case's notebook is the release's setup cell, the reference answers of the exercises it
+keeps (``parts``), the case's own cells, then the release's test cells (as a student's
+notebook has them). Expected outcome: the points of every check (``earns``: the checks that
+must pass; all others 0), a phrase of the reason the student is shown, whether the grader
+flags it for review, and what it must not reach.
+"""
+import ast
+import json
+import os
+from dataclasses import dataclass, field
+
+import nbformat
+
+from autograder.checks import CHECKS
+from autograder.nbgrader_steps import notebook_path
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SOURCE = os.path.join(REPO, "source", "regularization", "regularization.ipynb")
+KERNEL_CHECKS = {n for n, c in CHECKS.items() if not c.from_model}
+# Planted outside every scratch folder; no case may read or change them.
+SECRETS = {"source/regularization/SECRET.txt": "hidden-tests-secret",
+           "submitted/zz_victim/regularization/notes.txt": "victim-secret"}
+
+
+def full(*exercises, but=()):
+    """Full points on every check of ``exercises``, except ``but``."""
+    return {n: c.points for n, c in CHECKS.items() if c.exercise in exercises and n not in but}
+
+
+def models3(but=()):
+    """Exercise 3's model checks (the part "3m": its answers without the data loader)."""
+    return full(3, but=("ex3_load", "ex3_load_split") + tuple(but))
+
+
+@dataclass
+class Case:
+    what: str
+    cells: list = field(default_factory=list)   # code, or callable(course) -> code
+    parts: tuple = ()                  # reference answers kept: 1, 2, 3, "3m" (3 without its loader),
+                                       # "r" (DROPOUT_RATES alone: no library to import, fast)
+    earns: dict = field(default_factory=dict)   # check -> points; absent checks: 0
+    reason: str = ""                   # in the student's reason (failed) or in a check's message
+    flagged: str = ""                  # phrase of a tampering flag, "" for none
+    raw: bytes = None                  # the file itself instead of a notebook
+    files: dict = field(default_factory=dict)   # shipped beside the notebook
+    edit: object = None                # callable(nb) -> nb, after assembly
+    big: bool = False                  # a 100 MB notebook, written at run time
+    setup: bool = False                # the release's setup cell even without parts
+
+
+def _solution(grade_id):
+    nb = nbformat.read(SOURCE, 4)
+    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _module_builder():
+    """The module's ``create_dropout_model`` alone (its cell also trains demonstrations)."""
+    nb = nbformat.read(SOURCE, 4)
+    cell = next(c.source for c in nb.cells if "def create_dropout_model" in c.source)
+    node = next(n for n in ast.parse(cell).body if isinstance(n, ast.FunctionDef))
+    return ast.get_source_segment(cell, node)
+
+
+def _release(course):
+    return nbformat.read(notebook_path(str(course), "release"), 4)
+
+
+# The notebook's sweep, on a slice small enough for the corpus (Exercise 1's accuracy check
+# retrains the module's model at the rate it finds best).
+SWEEP = """(X_tr, y_tr), _ = fashion_mnist.load_data()
+X_tr, y_tr = X_tr[:512].reshape(-1, 784).astype('float32') / 255.0, y_tr[:512]
+sweep_results = run_dropout_sweep([0.0, 0.4], X_tr[:256], y_tr[:256], X_tr[256:], y_tr[256:], 1)
+"""
+
+
+RATES = "DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]"
+R = {"ex1_rates": 1}         # what the "r" part earns
+
+
+def _without_loader(code):
+    tree = ast.parse(code)
+    keep = [n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name == "load_cifar10_flat")]
+    return "\n\n".join(ast.get_source_segment(code, n) for n in keep)
+
+
+def build(course, case):
+    release = _release(course)
+    tests = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") in CHECKS]
+    answers = [RATES] if "r" in case.parts else []
+    if 1 in case.parts:
+        answers += [_module_builder(), _solution("ex1_solution"), SWEEP]
+    answers += [_solution(f"ex{n}_solution") for n in (2, 3) if n in case.parts]
+    if "3m" in case.parts:
+        answers.append(_without_loader(_solution("ex3_solution")))
+    own = [c(course) if callable(c) else c for c in case.cells]
+    nb = nbformat.v4.new_notebook(metadata=release.metadata)
+    # The release's setup cell (imports, seeding, budget) when the case uses the libraries.
+    setup = [release.cells[1]] if set(case.parts) - {"r"} or case.setup else []
+    nb.cells = setup + [nbformat.v4.new_code_cell(code) for code in answers + own] + tests
+    return case.edit(nb) if case.edit else nb
+
+
+def write(course, name, case):
+    folder = course / "submitted" / name / "regularization"
+    folder.mkdir(parents=True)
+    path = folder / "regularization.ipynb"
+    if case.big:
+        with open(path, "wb") as f:
+            f.write(b'{"cells": [{"cell_type": "code", "source": "')
+            f.write(b"x" * (100 * 2**20))
+            f.write(b'"}]}')
+    elif case.raw is not None:
+        path.write_bytes(case.raw)
+    else:
+        nbformat.write(build(course, case), str(path))
+    for rel, text in case.files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text)
+
+
+def plant_secrets(course):
+    for rel, text in SECRETS.items():
+        path = course / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def expected_points(case):
+    return {n: float(case.earns.get(n, 0)) for n in CHECKS}
+
+
+# ---------------------------------------------------------------- the cases' code
+WEAK_CIFAR = """
+def create_cifar_model():
+    model = models.Sequential([layers.Input(shape=(3072,)),
+                               layers.Dense(8, kernel_regularizer=regularizers.l2(1e-4)),
+                               layers.BatchNormalization(), layers.Activation('relu'),
+                               layers.Dropout(0.2), layers.Dense(10, activation='softmax')])
+    model.compile(optimizer=keras.optimizers.SGD(1e-6), loss='sparse_categorical_crossentropy',
+                  metrics=['accuracy'])
+    return model
+"""
+FAKE_HISTORY = WEAK_CIFAR + """
+history = keras.callbacks.History()
+history.history = {'accuracy': [0.99], 'val_accuracy': [0.99]}
+print("Epoch 30/30 - accuracy: 0.9900 - val_accuracy: 0.9900")
+"""
+PATCH_FIT = WEAK_CIFAR + """
+def _fit(self, *args, **kwargs):
+    history = keras.callbacks.History()
+    history.history = {'val_accuracy': [0.99], 'accuracy': [0.99]}
+    return history
+keras.Model.fit = _fit
+keras.Model.evaluate = lambda self, *a, **k: [0.01, 0.99]
+"""
+HIDDEN_PATCH_FIT = WEAK_CIFAR + """
+target = getattr(__import__('ker' + 'as'), 'Mo' + 'del')
+type.__setattr__(target, 'fi' + 't', lambda self, *a, **k: None)
+"""
+PATCH_NUMPY = "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
+PATCH_GRADER = """
+import autograder.checks.registry as registry
+from autograder.checks.result import CheckResult
+def _always(self, subject):
+    return CheckResult(self.name, True, self.points, self.points, 'ok')
+registry.Check.run = _always
+"""
+PATCH_ASSERT = "import builtins\nbuiltins.AssertionError = type('Nothing', (Exception,), {})\n"
+CUSTOM_EXC = "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n"
+SHOWTRACEBACK = "get_ipython().showtraceback = lambda *a, **k: None\n"
+SYS_EXIT = "import sys\nsys.exit(0)\n"
+OS_EXIT = "import os\nos._exit(0)\n"
+SWEEP_MADE_UP = """
+def run_dropout_sweep(rates, X_train, y_train, X_valid, y_valid, epochs):
+    return {rate: {'best_val_acc': 0.99 - rate / 10, 'final_val_acc': 0.98 - rate / 10} for rate in rates}
+"""
+TWO_FACED = """
+import inspect
+def create_cifar_model():
+    # A strong-looking structure when the grader's code is on the stack, nothing otherwise.
+    graded = any('autograder' in frame.filename for frame in inspect.stack())
+    if not graded:
+        return models.Sequential([layers.Input(shape=(3072,)), layers.Dense(10, activation='softmax')])
+    return _reference_cifar_model()
+"""
+
+
+def _reaching(course):
+    """Tries to read and write what a submission must not reach; prints what it got."""
+    course = str(course)
+    return f"""
+import glob, os, socket, subprocess
+got = []
+for path in [{course!r} + '/source/regularization/SECRET.txt', {course!r} + '/gradebook.db',
+             {course!r} + '/submitted/zz_victim/regularization/notes.txt',
+             {REPO!r} + '/reference/exercise3.py', {REPO!r} + '/source/regularization/regularization.ipynb',
+             os.path.expanduser('~root') + '/.bash_history', '/etc/shadow']:
+    try:
+        got.append(('READ', path, open(path).read()[:40]))
+    except Exception as exc:
+        got.append(('blocked', path, type(exc).__name__))
+for path in [{course!r} + '/source/regularization/SECRET.txt', {course!r} + '/pwned.txt',
+             '/etc/pwned.txt', {REPO!r} + '/reference/pwned.txt']:
+    try:
+        open(path, 'w').write('pwned')
+        got.append(('WROTE', path, ''))
+    except Exception as exc:
+        got.append(('blocked', path, type(exc).__name__))
+try:
+    socket.create_connection(('1.1.1.1', 53), timeout=3)
+    got.append(('CONNECTED', 'network', ''))
+except Exception as exc:
+    got.append(('blocked', 'network', type(exc).__name__))
+subprocess.Popen(['sleep', '987'], start_new_session=True)   # left behind on purpose
+for g in got:
+    print(*g)
+"""
+
+
+FORK_BOMB = """
+import os, time
+if os.fork() == 0:
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            time.sleep(3600)
+time.sleep(2)
+"""
+FLOOD = "while True:\n    print('x' * 10**6)\n"
+STDERR_FLOOD = "import os\nfor _ in range(300):\n    os.write(2, b'y' * 10**6)\n"
+BILLION = """
+def create_cifar_model():
+    return models.Sequential([layers.Dense(10**6), layers.Dense(10, activation='softmax')])
+"""
+WIDE = """
+def create_bn_before_activation():
+    return models.Sequential([layers.Input(shape=(784,)), layers.Dense(10**7), layers.Dense(10)])
+"""
+BUILDER_LOOPS = "def create_cifar_model():\n    while True:\n        pass\n"
+DISK_FILLER = "with open('filler.bin', 'wb') as f:\n    for _ in range(100):\n        f.write(b'z' * 2**20)\n"
+LAMBDA_MODEL = """
+def create_cifar_model():
+    model = models.Sequential([layers.Input(shape=(3072,)), layers.Lambda(lambda x: x * 2),
+                               layers.Dense(10, activation='softmax')])
+    return model
+"""
+CUSTOM_LAYER = """
+class Doubler(layers.Layer):
+    def call(self, x):
+        return x * 2
+
+def create_cifar_model():
+    return models.Sequential([layers.Input(shape=(3072,)), Doubler(), layers.Dense(10, activation='softmax')])
+"""
+RETRAIN_CRASH = """
+def create_cifar_model():
+    # No input shape: it builds in the notebook, but not on the grader's 3072 inputs.
+    return models.Sequential([layers.Reshape((7, 7)), layers.Flatten(), layers.Dense(10, activation='softmax')])
+"""
+
+
+def _edit_test_cells(nb):
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "ex1_rates":
+            cell.source = "print('all tests passed')"
+        if gid == "ex1_best_rate":
+            cell.metadata["nbgrader"]["points"] = 100
+        if gid == "ex1_plot":
+            cell.metadata["nbgrader"] = {}          # no longer a test cell, as far as it says
+    return nb
+
+
+def _duplicate_ids(nb):
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ex1_rates")
+    copy = nbformat.from_dict(json.loads(json.dumps(test)))
+    copy.source = "DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]"
+    nb.cells.insert(nb.cells.index(test), copy)
+    return nb
+
+
+def _delete_tests(nb):
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in
+                ("ex1_sweep", "ex1_sweep_honest", "ex1_best_rate")]
+    return nb
+
+
+def _another_assignment(nb):
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader"):
+            cell.metadata["nbgrader"]["grade_id"] = "hw3_" + cell.metadata["nbgrader"].get("grade_id", "x")
+    return nb
+
+
+def _nbformat3():
+    return json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [
+        {"cells": [{"cell_type": "code", "input": "print(1)", "language": "python", "outputs": []}]}]}).encode()
+
+
+REFERENCE_CIFAR_ALIAS = "_reference_cifar_model = create_cifar_model\n"
+WITHHELD = "withheld for review"
+
+KERNEL = tuple(sorted(KERNEL_CHECKS))
+CASES = {
+    # --- tampering with the verdict
+    "fabricated_sweep": Case("a sweep that returns made-up accuracies", [SWEEP_MADE_UP], parts=(1,),
+                             earns=full(1, but=("ex1_sweep", "ex1_sweep_honest")),
+                             reason="not the validation accuracy"),
+    "fake_history": Case("a hand-built History and a printed 'accuracy: 0.99'", [FAKE_HISTORY],
+                         parts=("3m",), earns=models3(but=("ex3_accuracy",)), reason="when the grader retrained it"),
+    "patched_fit": Case("keras.Model.fit and evaluate patched to report 0.99", [PATCH_FIT], parts=("3m",),
+                        earns=models3(but=("ex3_accuracy",) + KERNEL), reason=WITHHELD, flagged="keras.Model.fit"),
+    "hidden_patch": Case("Model.fit patched through getattr and type.__setattr__ (the scan cannot read it)",
+                         [HIDDEN_PATCH_FIT], parts=("3m",), earns=models3(but=("ex3_accuracy",) + KERNEL),
+                         reason=WITHHELD, flagged="keras.Model.fit` is code from the notebook"),
+    "patched_numpy": Case("np.allclose and np.isclose always True", [PATCH_NUMPY], parts=(1,),
+                          earns={"ex1_accuracy": 2}, reason=WITHHELD, flagged="np.allclose"),
+    "patched_grader": Case("the grader's Check.run replaced to pass everything", [PATCH_GRADER],
+                           reason=WITHHELD, flagged="grader's internals"),
+    "patched_assert": Case("AssertionError replaced by an exception nothing raises", [PATCH_ASSERT],
+                           parts=("r",), reason=WITHHELD,
+                           flagged="builtins.AssertionError"),
+    "custom_exc": Case("IPython's set_custom_exc swallowing every error (nbgrader PR #1324)", [CUSTOM_EXC],
+                       parts=("r",), reason=WITHHELD,
+                       flagged="set_custom_exc"),
+    "showtraceback": Case("IPython's showtraceback silenced", [SHOWTRACEBACK], parts=("r",),
+                          earns=R, flagged="showtraceback"),
+    "sys_exit": Case("sys.exit() before the tests", [SYS_EXIT], parts=("r",), earns=R, flagged="sys.exit"),
+    "os_exit": Case("os._exit() before the tests: the kernel dies, nothing can be judged", [OS_EXIT],
+                    parts=("r",), reason="kernel died", flagged="os._exit"),
+    "edited_tests": Case("test cells edited to print 'passed', points set to 100, metadata removed",
+                         parts=(1,), edit=_edit_test_cells, earns=full(1)),
+    "deleted_tests": Case("test cells deleted", parts=(1,), edit=_delete_tests, earns=full(1)),
+    "duplicate_ids": Case("a second cell with a test cell's id", parts=(1,), edit=_duplicate_ids, earns=full(1)),
+    "shadow_modules": Case("keras.py, numpy.py and autograder/ shipped beside the notebook",
+                           ["import keras, numpy\nprint('imported the real', keras.__name__, numpy.__name__)"],
+                           parts=("r",),
+                           earns=R,
+                           files={"keras.py": "raise SystemExit('shadow keras')\n",
+                                  "numpy.py": "raise SystemExit('shadow numpy')\n",
+                                  "autograder/__init__.py": "raise SystemExit('shadow grader')\n",
+                                  "autograder/notebook.py": "def check(*a, **k):\n    print('passed')\n"}),
+    "two_faced": Case("a CIFAR model that is strong only when the grader's code builds it",
+                      [REFERENCE_CIFAR_ALIAS, TWO_FACED], parts=("3m",), earns=models3()),
+    # --- reaching outside
+    "reacher": Case("reads source/, the gradebook, another student, reference/, home; writes outside; "
+                    "opens a connection; leaves a process", [_reaching], parts=("r",), earns=R),
+    # --- exhausting resources
+    "looper": Case("an infinite loop in a cell", ["while True:\n    pass"], parts=("r",), earns=R,
+                   reason="was interrupted"),
+    "builder_loops": Case("an infinite loop inside create_cifar_model", [BUILDER_LOOPS], parts=(2,),
+                          earns=full(2), reason="time limit"),
+    "stubborn": Case("a loop that ignores interrupts", [
+        "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass"],
+        parts=("r",), reason="was stopped"),
+    "memory_bomb": Case("allocates 64 GB", ["hog = bytearray(64 * 2**30)"], parts=("r",), earns=R),
+    "fork_bomb": Case("forks until the process limit", [FORK_BOMB], parts=("r",), reason="kernel died"),
+    "output_flood": Case("prints without end (gigabytes)", [FLOOD], parts=("r",), earns=R,
+                         reason="was interrupted"),
+    "stderr_flood": Case("writes 300 MB to the kernel's raw stderr", [STDERR_FLOOD], parts=("r",), earns=R),
+    "disk_filler": Case("writes a 100 MB file in its scratch folder", [DISK_FILLER], parts=("r",), earns=R),
+    "billion_params": Case("a model of 3 billion parameters (no input shape, so never built)", [BILLION],
+                           parts=("3m",), earns=models3(but=("ex3_model", "ex3_accuracy")), reason="parameters"),
+    "wide_dense": Case("a Dense layer of width 10^7", [WIDE], parts=(2,),
+                       earns=full(2, but=("ex2_bn_before", "ex2_accuracy"))),
+    # --- broken input
+    "not_json": Case("not JSON", raw=b"this is not a notebook", reason="not a valid notebook"),
+    "empty": Case("an empty file", raw=b"", reason="empty file"),
+    "truncated": Case("truncated JSON", raw=b'{"cells": [{"cell_type": "code", "sour', reason="not a valid notebook"),
+    "nbformat3": Case("an nbformat 3 notebook", raw=_nbformat3(), reason="another assignment"),
+    "huge": Case("a 100 MB notebook", big=True, reason="MB"),
+    "not_utf8": Case("non-UTF-8 bytes", raw=b'{"cells": "\xff\xfe\x00caf\xe9"}', reason="not UTF-8"),
+    "other_assignment": Case("a notebook of another assignment", parts=(1,), edit=_another_assignment,
+                             reason="another assignment"),
+    "missing_function": Case("Exercise 3's functions missing", parts=(1, 2), earns=full(1, 2), reason="not defined"),
+    "wrong_signature": Case("run_dropout_sweep(rates) only", ["def run_dropout_sweep(rates):\n    return {}"],
+                            parts=(1,), earns=full(1, but=("ex1_sweep", "ex1_sweep_honest")),
+                            reason="positional argument"),
+    "returns_none": Case("a builder returning None", ["def create_cifar_model():\n    return None\n"],
+                         parts=("3m",), earns=models3(but=("ex3_model", "ex3_accuracy")), reason="None"),
+    "already_trained": Case("a model trained in the notebook (its weights are not graded)", [
+        "_ref = create_cifar_model\n"
+        "def create_cifar_model():\n"
+        "    m = _ref()\n"
+        "    m.fit(np.zeros((64, 3072)), np.zeros(64), epochs=1, verbose=0)\n"
+        "    return m\n"], parts=("3m",), earns=models3()),
+    "uncompiled": Case("an uncompiled model (retrained with Adam(1e-3), as the notebook says)", [
+        "_ref = create_cifar_model\n"
+        "def create_cifar_model():\n"
+        "    return models.Sequential.from_config(_ref().get_config())\n"], parts=("3m",), earns=models3()),
+    "lambda_layer": Case("a Lambda layer", [LAMBDA_MODEL], parts=("3m",),
+                         earns=models3(but=("ex3_model", "ex3_accuracy")), reason="Lambda"),
+    "custom_layer": Case("a custom layer class", [CUSTOM_LAYER], parts=("3m",),
+                         earns=models3(but=("ex3_model", "ex3_accuracy")), reason="custom"),
+    # --- faults met while grading
+    "retrain_crash": Case("a model the retraining job cannot build", [RETRAIN_CRASH], parts=("3m",),
+                          earns=models3(but=("ex3_model", "ex3_accuracy")), reason="retrain"),
+}

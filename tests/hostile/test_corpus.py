@@ -1,0 +1,151 @@
+"""The hostile and broken corpus graded in one batch: every case gets its expected points and
+a clear reason, nothing outside its scratch folder is reached or changed, and a second run
+gives the same grades."""
+import csv
+import json
+import os
+import shutil
+
+import pytest
+
+from autograder.batch import grade
+from autograder.batch.sandbox import bwrap_path
+from autograder.checks import CHECKS
+from autograder.gradebook import read_scores
+from autograder.nbgrader_steps import generate_assignment
+from tests.batch.test_grade import tree_hash
+from tests.hostile.corpus import CASES, REPO, SECRETS, Case, expected_points, full, plant_secrets, write
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
+# Small limits for the hostile cases; a normal case runs in 10-20 s.
+LIMITS = """
+c.Sandbox.cell_timeout_s = 15
+c.Sandbox.submission_timeout_s = 60
+c.Sandbox.memory_mb = 6144
+c.Sandbox.max_processes = 200
+c.Sandbox.max_file_mb = 50
+c.Sandbox.max_output_kb = 64
+"""
+VICTIM = "zz_victim"
+ALL = dict(CASES, **{VICTIM: Case("an honest student, graded beside them", parts=(1, 2, 3),
+                                  earns=full(1, 2, 3))})
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    course = tmp_path_factory.mktemp("hostile") / "course"
+    course.mkdir()
+    for name in ("source", "release"):
+        shutil.copytree(os.path.join(REPO, name), course / name)
+    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), course / "nbgrader_config.py")
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(LIMITS)
+    generate_assignment(str(course))
+    for name, case in ALL.items():
+        write(course, name, case)
+    plant_secrets(course)
+    before = {name: tree_hash(course / name) for name in ("source", "release", "submitted")}
+    before["reference"] = tree_hash(os.path.join(REPO, "reference"))
+    summary = grade.main(course_dir=str(course), workers=2, show_progress=False)
+    rows = {r.student: r for r in read_scores(str(course))}
+    return course, summary, before, rows
+
+
+def _lost_messages(row):
+    return {name: row.messages.get(name, "") for name in row.lost()}
+
+
+def test_every_case_gets_its_expected_points(corpus):
+    _, summary, _, rows = corpus
+    assert set(rows) == set(ALL), "every case is recorded in the gradebook"
+    wrong = {}
+    for name, case in ALL.items():
+        got = {check: rows[name].scores.get(check, (0.0, 0))[0] for check in CHECKS}
+        want = expected_points(case)
+        diff = {c: (got[c], want[c]) for c in CHECKS if got[c] != want[c]}
+        if diff:
+            wrong[name] = {c: [*v, rows[name].messages.get(c, "")[:160]] for c, v in diff.items()}
+    assert wrong == {}
+    assert summary["scores"] == {name: sum(expected_points(case).values()) for name, case in ALL.items()}
+
+
+def test_every_lost_point_has_one_clear_reason(corpus):
+    course, summary, _, rows = corpus
+    with open(course / "exports" / "grades.csv") as f:
+        csv_rows = {r["student"]: r for r in csv.DictReader(f)}
+    for name, case in ALL.items():
+        lost = _lost_messages(rows[name])
+        for check, message in lost.items():
+            assert message.strip(), (name, check)
+            assert "Traceback" not in message and len(message) < 2500, (name, check, message[:300])
+        said = " ".join(lost.values()) + " " + summary["failed"].get(name, "")
+        assert case.reason in said, (name, case.reason, said[:600])
+        if lost:
+            assert csv_rows[name]["reasons"].strip(), name
+        feedback = course / "feedback" / name / "regularization" / "regularization.html"
+        assert feedback.exists(), name
+
+
+def test_tampering_is_flagged_and_honest_work_is_not(corpus):
+    _, summary, _, _ = corpus
+    for name, case in ALL.items():
+        tampering = [f for f in summary["flagged"].get(name, []) if f.startswith("tampering")]
+        if case.flagged:
+            assert any(case.flagged in f for f in tampering), (name, summary["flagged"].get(name))
+            assert name in summary["withheld"]
+        else:
+            assert tampering == [], (name, tampering)
+    notices = summary["flagged"]["shadow_modules"]
+    assert {"keras.py", "numpy.py", "autograder"} <= {f.split("`")[1] for f in notices}
+
+
+def test_nothing_outside_a_scratch_folder_is_reached_or_changed(corpus):
+    course, summary, before, rows = corpus
+    executed = json.loads((course / ".autograder" / "batch" / "reacher" / "executed.ipynb").read_text())
+    printed = "".join(out.get("text", "") for cell in executed["cells"] for out in cell.get("outputs", []))
+    assert printed.count("blocked") == 12, printed[-2000:]
+    for leak in ("READ", "WROTE", "CONNECTED", "secret"):
+        assert leak not in printed, printed[-2000:]
+    for rel, text in SECRETS.items():
+        assert (course / rel).read_text() == text
+    assert not (course / "pwned.txt").exists() and not os.path.exists("/etc/pwned.txt")
+    assert not os.path.exists(os.path.join(REPO, "reference", "pwned.txt"))
+    assert summary["integrity"]["ok"], summary["integrity"]
+    after = {name: tree_hash(course / name) for name in ("source", "release", "submitted")}
+    after["reference"] = tree_hash(os.path.join(REPO, "reference"))
+    assert after == before
+    # Nothing the notebooks started outlives them: not the leftover sleep, not the fork bomb.
+    leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline(pid) == "sleep\x00987\x00"]
+    assert leftovers == []
+    assert rows[VICTIM].lost() == {}
+
+
+def test_resource_exhaustion_stays_within_its_own_limits(corpus):
+    course, summary, _, _ = corpus
+    work = course / ".autograder" / "batch"
+    for name in ("output_flood", "stderr_flood"):
+        assert (work / name / "executed.ipynb").stat().st_size < 2 * 2**20, name
+    flood = (work / "output_flood" / "executed.ipynb").read_text()
+    assert "stopped keeping this cell's output" in flood
+    assert "MemoryError" in (work / "memory_bomb" / "executed.ipynb").read_text()
+    assert "File too large" in (work / "disk_filler" / "executed.ipynb").read_text()
+    for name in ALL:
+        execution = json.loads((work / name / "execution.json").read_text())
+        assert execution["duration_s"] <= 60 + 15, (name, execution["duration_s"])
+
+
+def test_grading_again_changes_nothing(corpus):
+    course, summary, _, rows = corpus
+    again = grade.main(course_dir=str(course), workers=2, show_progress=False)
+    assert again["executions"] == {"run": 0, "reused": 0, "resumed": len(ALL)}
+    assert again["scores"] == summary["scores"]
+    assert {r.student: r.scores for r in read_scores(str(course))} == {s: r.scores for s, r in rows.items()}
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline") as f:
+            return f.read()
+    except OSError:
+        return ""
