@@ -12,7 +12,9 @@ from autograder.checks import CHECKS
 from autograder.gradebook import read_scores
 from autograder.sample_class import SAMPLES, write_samples
 
-STUDENTS = ["reference", "patched_fit"]   # crashes: tests/checks and tests/batch
+# The reference solution but for a weak CIFAR model and a patched fit (the reference itself,
+# crashes and the rest: tests/checks, tests/batch, tests/hostile).
+STUDENTS = ["patched_fit"]
 # Demonstrations deleted: the same grade in a third of the time.
 
 
@@ -20,11 +22,11 @@ STUDENTS = ["reference", "patched_fit"]   # crashes: tests/checks and tests/batc
 def test_autograde_fills_the_gradebook_and_feedback_explains(course):
     paths = write_samples(str(course), STUDENTS, lean=True)
     # The student's own notebook shows the number its patched fit makes up.
-    nb = nbformat.read(paths[1], 4)
+    nb = nbformat.read(paths[0], 4)
     nb.cells.append(nbformat.v4.new_code_cell(
         "claimed = create_cifar_model().fit(None).history['val_accuracy'][-1]\n"
         "print(f'Regularized  best val acc {claimed:.4f}')"))
-    nbformat.write(nb, paths[1])
+    nbformat.write(nb, paths[0])
     before = {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths}
 
     with pytest.raises(nbgrader_steps.NbgraderError, match="run `nbgrader generate_assignment"):
@@ -36,7 +38,8 @@ def test_autograde_fills_the_gradebook_and_feedback_explains(course):
     rows = {r.student: r for r in read_scores(str(course))}
     assert set(rows) == set(STUDENTS)
     automatic = sum(check.points for check in CHECKS.values())
-    assert rows["reference"].auto_total == rows["reference"].auto_possible == automatic
+    assert rows["patched_fit"].auto_possible == automatic
+    assert rows["patched_fit"].auto_total == automatic - CHECKS["ex3_accuracy"].points
     for student in STUDENTS:
         assert rows[student].lost() == SAMPLES[student].expected_lost, rows[student].messages
     # The notebook printed the 0.99 its patched fit made up; the grade is what the model earns.
@@ -58,12 +61,12 @@ def test_autograde_fills_the_gradebook_and_feedback_explains(course):
     with open(course / "grades.csv", newline="") as f:
         table = {r["student"]: r for r in csv.DictReader(f)}
     assert set(table) == set(STUDENTS)
-    assert all(table["reference"][name] == f"{check.points:g}" for name, check in CHECKS.items())
+    assert all(table["patched_fit"][name] == f"{check.points:g}" for name, check in CHECKS.items()
+               if name != "ex3_accuracy")
     assert table["patched_fit"]["ex3_accuracy"] == "0" and table["patched_fit"]["ex3_model"] == "4"
     assert table["patched_fit"]["auto_score"] == f"{automatic - 4:g}"
     assert "ex3_accuracy (-4): CheckFailed:" in table["patched_fit"]["reasons"]
     assert "when the grader retrained it" in table["patched_fit"]["reasons"]
-    assert table["reference"]["reasons"] == ""
 
     # What the students handed in is never modified.
     assert before == {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths}

@@ -148,7 +148,8 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot):
         nbformat.write(prepare(nb, paths["observations.json"]), paths["prepared.ipynb"])
         cmd = kernel_command(scratch, paths["prepared.ipynb"], paths["executed.ipynb"],
                              paths["status.json"], course_dir=course_dir, settings=settings, slot=slot)
-        run = sandbox.run(cmd, timeout=settings.submission_timeout_s, cwd=scratch)
+        run = sandbox.run(cmd, timeout=settings.submission_timeout_s, cwd=scratch,
+                          cpus=settings.cpus if settings.enabled else 0.0, name=f"slot{slot}")
         result["duration_s"] = run.duration_s
         status = _read_json(paths["status.json"]) or {}
         observations = _read_json(paths["observations.json"])

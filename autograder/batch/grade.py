@@ -198,6 +198,8 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     journal = Journal(course_dir)
     hashes = {s: submission_hash(folder, course_dir) for s, folder in found.items()}
     workers = workers or batch.workers or os.cpu_count() or 1
+    if not box.cpus:            # each sandbox gets its share of the machine, no more
+        box.cpus = max(1.0, (os.cpu_count() or 1) / workers)
     pool = _make_pool(ray_address, workers)
     gpus = visible_gpus()
     timings = {}

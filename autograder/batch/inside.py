@@ -41,7 +41,8 @@ def limited_client_class():
         def output(self, outs, msg, display_id, cell_index):
             sizes, cut = self.__dict__.setdefault("_sizes", {}), self.__dict__.setdefault("_cut", set())
             sizes[cell_index] = sizes.get(cell_index, 0) + len(json.dumps(msg.get("content", {})))
-            if sizes[cell_index] <= self.max_output_kb * 1024:
+            # An error is always kept: it says why the cell stopped (an interrupt, say).
+            if sizes[cell_index] <= self.max_output_kb * 1024 or msg["msg_type"] == "error":
                 return super().output(outs, msg, display_id, cell_index)
             if cell_index not in cut:
                 cut.add(cell_index)
@@ -49,6 +50,12 @@ def limited_client_class():
                     "stream", name="stdout", text=f"\n[the grader stopped keeping this cell's output "
                                                   f"after {self.max_output_kb} KB]\n"))
             return None
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            # Remembered here: a cell flooding its output may never get its interrupt's error
+            # message through before the kernel moves on.
+            self.__dict__.setdefault("_timed_out", set()).add(id(cell))
+            return await super()._async_handle_timeout(timeout, cell)
 
     return LimitedClient
 
@@ -74,8 +81,9 @@ def main(prepared, executed, status_path, cell_timeout, max_output_kb=256):
     except Exception as exc:  # a kernel that would not start, a broken notebook
         status.update(state="failed", message=f"{type(exc).__name__}: {exc}")
     status["duration_s"] = time.monotonic() - start
-    interrupted = [i for i, cell in enumerate(nb.cells, 1) if cell.cell_type == "code" and any(
-        out.get("ename") == "KeyboardInterrupt" for out in cell.get("outputs", []))]
+    timed_out = client.__dict__.get("_timed_out", set())
+    interrupted = [i for i, cell in enumerate(nb.cells, 1) if cell.cell_type == "code" and (id(cell) in timed_out or any(
+        out.get("ename") == "KeyboardInterrupt" for out in cell.get("outputs", [])))]
     if interrupted and status["state"] == "completed":
         status["message"] = (f"cell {', '.join(map(str, interrupted))} ran longer than {cell_timeout} s "
                              "and was interrupted")

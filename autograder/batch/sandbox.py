@@ -46,6 +46,11 @@ def _hidden_paths(course_dir):
     paths = ["/tmp", os.path.expanduser("~"), course_dir]
     from ..retrain.cache import default_dir
     paths.append(os.environ.get("AUTOGRADER_CACHE_DIR") or default_dir())
+    from .integrity import PACKAGE_ROOT
+    if os.path.exists(os.path.join(PACKAGE_ROOT, "pyproject.toml")):
+        # The grader runs from a checkout: its reference/ and source/ hold the solutions and
+        # hidden tests. The package, its environment and the data are bound back below.
+        paths.append(PACKAGE_ROOT)
     return [os.path.realpath(p) for p in paths]
 
 
@@ -116,6 +121,10 @@ def command(argv, *, scratch, course_dir, settings, env, slot=0):
                 made.add(parent)
                 cmd += ["--perms", "0755", "--dir", parent]
         cmd += ["--ro-bind", path, path]
+    for parent in _parents_below(os.path.realpath(scratch), hidden):
+        if parent not in made:          # the sandbox's user must reach its scratch folder
+            made.add(parent)
+            cmd += ["--perms", "0755", "--dir", parent]
     cmd += ["--bind", scratch, scratch, "--chdir", scratch, "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
@@ -135,16 +144,24 @@ def prepare_scratch(scratch, slot=0):
                 os.chown(name, uid, gid)
 
 
-def run(cmd, *, timeout, cwd=None, keep=4000):
+def run(cmd, *, timeout, cwd=None, keep=4000, cpus=0.0, name="sandbox"):
     """Run ``cmd`` in its own process group; kill the whole group at ``timeout``.
 
     Only the last ``keep`` bytes of stderr are kept, read as they come: a kernel may write
-    gigabytes to its raw stderr, and neither our memory nor the disk should hold them."""
+    gigabytes to its raw stderr, and neither our memory nor the disk should hold them.
+    ``cpus``: the CPU quota of everything it runs (see ``cpu_limit``); 0: none."""
+    from .cpu_limit import cpu_quota
+    with cpu_quota(name, cpus) as procs:
+        return _run(cmd, timeout, cwd, keep, procs)
+
+
+def _run(cmd, timeout, cwd, keep, procs):
     import collections
     import threading
+    from .cpu_limit import joiner
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=joiner(procs))
     tail = collections.deque(maxlen=64)
 
     def drain():

@@ -5,7 +5,7 @@
 """
 import os
 
-from traitlets import Bool, Dict, Integer, Unicode
+from traitlets import Bool, Dict, Float, Integer, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -24,8 +24,12 @@ class Sandbox(Configurable):
     max_file_mb = Integer(200, help="Largest file a submission may write (RLIMIT_FSIZE), the "
                                     "executed notebook included.").tag(config=True)
     max_output_kb = Integer(256, help="Output kept per cell in the executed notebook.").tag(config=True)
+    cpus = Float(0.0, help="CPUs one sandbox may use: a cgroup CPU quota, applied where the "
+                           "grader may write the cgroup tree (as root). 0: the machine's CPUs "
+                           "shared equally by the workers.").tag(config=True)
     scratch_dir = Unicode("", help="Where each submission's scratch copy is made (default: the "
-                                   "system's temporary folder).").tag(config=True)
+                                   "system's temporary folder); the sandbox's user must be able to "
+                                   "traverse it, as it can /tmp.").tag(config=True)
 
 
 class Batch(Configurable):

@@ -79,10 +79,10 @@ class Subject:
         def build():
             args = self.builder_args(builder)
             model = self.call(builder, *args)
-            import keras
             if model is None:
                 raise Problem(f"`{builder}()` returned None; it must return a Keras model "
                               "(is `return model` missing?)")
+            import keras
             if not isinstance(model, keras.Model):
                 raise Problem(f"`{builder}()` must return a Keras model. "
                               f"Received: {type(model).__name__}")

@@ -107,9 +107,10 @@ class WarmWorker:
                 return {"phase": "train", "message": f"retraining took longer than {timeout} s and was stopped"}
             line = self.proc.stdout.readline()
             if not line:            # the worker died
-                self.stop()
+                self.proc.wait()
                 self.stderr.seek(0)
                 tail = self.stderr.read().decode("utf-8", "replace")[-1500:]
+                self.stop()
                 return {"phase": "worker", "message": f"the retraining process ended with code "
                                                       f"{self.proc.returncode} without a result: {tail.strip()}"}
             if line.decode("utf-8", "replace").rstrip("\n") == DONE:

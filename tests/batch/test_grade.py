@@ -11,7 +11,7 @@ from autograder.batch.sandbox import bwrap_path
 from autograder.checks import CHECKS
 from autograder.gradebook import read_scores
 from autograder.nbgrader_steps import generate_assignment
-from autograder.sample_class import write_samples
+from tests.hostile.corpus import Case, write
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
@@ -27,11 +27,20 @@ def tree_hash(folder):
     return digest.hexdigest()
 
 
+BN_AFTER_RELU = """
+def create_bn_before_activation():
+    return models.Sequential([layers.Input(shape=(784,)),
+                              layers.Dense(256), layers.Activation('relu'), layers.BatchNormalization(),
+                              layers.Dense(128), layers.BatchNormalization(), layers.Activation('relu'),
+                              layers.Dense(10, activation='softmax')])
+"""
+
+
 def make_class(course):
-    """alice: the reference; bob: a byte-identical copy; carol: BatchNorm on the wrong side;
-    dave: a truncated file. All lean (no demonstrations), so the class runs in a minute."""
-    write_samples(str(course), ["lean", "bn_wrong_side"], lean=True,
-                  names={"lean": "alice", "bn_wrong_side": "carol"})
+    """alice: the reference answers; bob: a byte-identical copy; carol: BatchNorm on the wrong
+    side; dave: a truncated file. Answers only (no demonstrations), so the class runs fast."""
+    write(course, "alice", Case("the reference", parts=(1, 2, 3)))
+    write(course, "carol", Case("BatchNorm after the ReLU", [BN_AFTER_RELU], parts=(1, 2, 3)))
     alice = course / "submitted" / "alice" / "regularization"
     (course / "submitted" / "bob").mkdir()
     (course / "submitted" / "bob" / "regularization").mkdir()
@@ -73,10 +82,10 @@ def test_every_student_gets_the_grade_their_work_earns(graded):
 def test_identical_work_is_executed_and_retrained_once(graded):
     _, summary, _ = graded
     assert summary["executions"] == {"run": 3, "reused": 1, "resumed": 0}   # bob copies alice
-    # 3 students x 4 retrained models; alice, bob share theirs, carol differs in one.
-    assert summary["retraining"]["models"] == 12
-    assert summary["retraining"]["distinct"] == 5
-    assert summary["retraining"]["trained"] <= 5
+    # 3 students x 5 retrained models; alice, bob share theirs, carol differs in one.
+    assert summary["retraining"]["models"] == 15
+    assert summary["retraining"]["distinct"] == 6
+    assert summary["retraining"]["trained"] <= 6
 
 
 def test_exports_feedback_and_report(graded):

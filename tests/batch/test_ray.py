@@ -8,7 +8,9 @@ import pytest
 from autograder.batch.sandbox import bwrap_path
 from autograder.gradebook import read_scores
 from autograder.nbgrader_steps import generate_assignment
-from autograder.sample_class import write_samples
+from tests.hostile.corpus import Case, expected_points, full, write
+
+ALICE = Case("Exercise 2's answers", parts=(2,), earns=full(2))
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
@@ -17,7 +19,7 @@ pytestmark = [pytest.mark.slow,
 def test_a_class_graded_through_ray(course):
     pytest.importorskip("ray")
     generate_assignment(str(course))
-    write_samples(str(course), ["lean"], lean=True, names={"lean": "alice"})
+    write(course, "alice", ALICE)
     empty = course / "submitted" / "erin" / "regularization"
     empty.mkdir(parents=True)
     (empty / "regularization.ipynb").write_text("")
@@ -28,5 +30,6 @@ def test_a_class_graded_through_ray(course):
     summary = json.loads((course / "exports" / "summary.json").read_text())
     assert summary["ray"] is True and summary["executions"]["run"] == 2
     rows = {r.student: r for r in read_scores(str(course))}
-    assert rows["alice"].lost() == {} and rows["erin"].auto_total == 0
+    assert {c: s for c, (s, _) in rows["alice"].scores.items()} == expected_points(ALICE)
+    assert rows["erin"].auto_total == 0
     assert "empty file" in summary["failed"]["erin"]

@@ -89,3 +89,38 @@ def test_missing_bubblewrap_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap.*--no-sandbox"):
         sandbox.require_bwrap()
+
+
+BUSY = textwrap.dedent("""
+    import os, time
+    children = []
+    for _ in range(2):                      # two busy processes: all the CPU they can get
+        pid = os.fork()
+        if pid == 0:
+            end = time.monotonic() + 3
+            while time.monotonic() < end:
+                pass
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    times = os.times()
+    print(times.children_user + times.children_system)
+""")
+
+
+@pytest.mark.skipif(not __import__("autograder.batch.cpu_limit", fromlist=["x"]).available(),
+                    reason="no writable cgroup with the cpu controller (run as root)")
+def test_a_busy_submission_gets_only_its_cpu_share(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "busy.py").write_text(BUSY + "\nopen('cpu.txt', 'w').write(str(times.children_user + times.children_system))\n")
+    settings = Sandbox(memory_mb=2048, max_processes=60, max_file_mb=20)
+    sandbox.prepare_scratch(str(scratch))
+    cmd = sandbox.command([sys.executable, "-I", "busy.py"], scratch=str(scratch), course_dir=str(tmp_path / "c"),
+                          settings=settings, env={"PATH": "/usr/bin:/bin"})
+    run = sandbox.run(cmd, timeout=60, cpus=0.5, name="cputest")
+    assert run.returncode == 0, run.stderr
+    used = float((scratch / "cpu.txt").read_text())
+    # 3 s of wall time at half a CPU: about 1.5 s of CPU, where two free cores would give 6 s.
+    assert used < 2.0, used

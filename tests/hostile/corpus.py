@@ -80,6 +80,17 @@ RATES = "DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]"
 R = {"ex1_rates": 1}         # what the "r" part earns
 
 
+LEAN_SETUP = nbformat.v4.new_code_cell("""import os
+import numpy as np
+from tensorflow import keras
+from tensorflow.keras import layers, models, regularizers
+from tensorflow.keras.callbacks import EarlyStopping
+from sklearn.model_selection import train_test_split
+from autograder.data import fashion_mnist, cifar10
+keras.utils.set_random_seed(42)
+""")
+
+
 def _without_loader(code):
     tree = ast.parse(code)
     keep = [n for n in tree.body if not (isinstance(n, ast.FunctionDef) and n.name == "load_cifar10_flat")]
@@ -91,14 +102,15 @@ def build(course, case):
     tests = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") in CHECKS]
     answers = [RATES] if "r" in case.parts else []
     if 1 in case.parts:
-        answers += [_module_builder(), _solution("ex1_solution"), SWEEP]
+        answers += ["import matplotlib.pyplot as plt", _module_builder(), _solution("ex1_solution"), SWEEP]
     answers += [_solution(f"ex{n}_solution") for n in (2, 3) if n in case.parts]
     if "3m" in case.parts:
         answers.append(_without_loader(_solution("ex3_solution")))
     own = [c(course) if callable(c) else c for c in case.cells]
     nb = nbformat.v4.new_notebook(metadata=release.metadata)
-    # The release's setup cell (imports, seeding, budget) when the case uses the libraries.
-    setup = [release.cells[1]] if set(case.parts) - {"r"} or case.setup else []
+    # The libraries the answers use, seeded as the release's setup cell seeds them (its plotting
+    # libraries left out: the corpus runs 45 kernels).
+    setup = [LEAN_SETUP] if set(case.parts) - {"r"} or case.setup else []
     nb.cells = setup + [nbformat.v4.new_code_cell(code) for code in answers + own] + tests
     return case.edit(nb) if case.edit else nb
 
@@ -268,7 +280,6 @@ def _edit_test_cells(nb):
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid == "ex1_rates":
             cell.source = "print('all tests passed')"
-        if gid == "ex1_best_rate":
             cell.metadata["nbgrader"]["points"] = 100
         if gid == "ex1_plot":
             cell.metadata["nbgrader"] = {}          # no longer a test cell, as far as it says
@@ -285,7 +296,7 @@ def _duplicate_ids(nb):
 
 def _delete_tests(nb):
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") not in
-                ("ex1_sweep", "ex1_sweep_honest", "ex1_best_rate")]
+                ("ex1_rates", "ex1_sweep", "ex1_sweep_honest")]
     return nb
 
 
@@ -317,8 +328,8 @@ CASES = {
     "hidden_patch": Case("Model.fit patched through getattr and type.__setattr__ (the scan cannot read it)",
                          [HIDDEN_PATCH_FIT], parts=("3m",), earns=models3(but=("ex3_accuracy",) + KERNEL),
                          reason=WITHHELD, flagged="keras.Model.fit` is code from the notebook"),
-    "patched_numpy": Case("np.allclose and np.isclose always True", [PATCH_NUMPY], parts=(1,),
-                          earns={"ex1_accuracy": 2}, reason=WITHHELD, flagged="np.allclose"),
+    "patched_numpy": Case("np.allclose and np.isclose always True", ["import numpy as np\n" + PATCH_NUMPY], parts=("r",),
+                          reason=WITHHELD, flagged="np.allclose"),
     "patched_grader": Case("the grader's Check.run replaced to pass everything", [PATCH_GRADER],
                            reason=WITHHELD, flagged="grader's internals"),
     "patched_assert": Case("AssertionError replaced by an exception nothing raises", [PATCH_ASSERT],
@@ -328,14 +339,14 @@ CASES = {
                        parts=("r",), reason=WITHHELD,
                        flagged="set_custom_exc"),
     "showtraceback": Case("IPython's showtraceback silenced", [SHOWTRACEBACK], parts=("r",),
-                          earns=R, flagged="showtraceback"),
-    "sys_exit": Case("sys.exit() before the tests", [SYS_EXIT], parts=("r",), earns=R, flagged="sys.exit"),
+                          reason=WITHHELD, flagged="showtraceback"),
+    "sys_exit": Case("sys.exit() before the tests", [SYS_EXIT], parts=("r",), reason=WITHHELD, flagged="sys.exit"),
     "os_exit": Case("os._exit() before the tests: the kernel dies, nothing can be judged", [OS_EXIT],
                     parts=("r",), reason="kernel died", flagged="os._exit"),
     "edited_tests": Case("test cells edited to print 'passed', points set to 100, metadata removed",
-                         parts=(1,), edit=_edit_test_cells, earns=full(1)),
-    "deleted_tests": Case("test cells deleted", parts=(1,), edit=_delete_tests, earns=full(1)),
-    "duplicate_ids": Case("a second cell with a test cell's id", parts=(1,), edit=_duplicate_ids, earns=full(1)),
+                         parts=("r",), edit=_edit_test_cells, earns=R),
+    "deleted_tests": Case("test cells deleted", parts=("r",), edit=_delete_tests, earns=R),
+    "duplicate_ids": Case("a second cell with a test cell's id", parts=("r",), edit=_duplicate_ids, earns=R),
     "shadow_modules": Case("keras.py, numpy.py and autograder/ shipped beside the notebook",
                            ["import keras, numpy\nprint('imported the real', keras.__name__, numpy.__name__)"],
                            parts=("r",),
@@ -358,7 +369,9 @@ CASES = {
         "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass"],
         parts=("r",), reason="was stopped"),
     "memory_bomb": Case("allocates 64 GB", ["hog = bytearray(64 * 2**30)"], parts=("r",), earns=R),
-    "fork_bomb": Case("forks until the process limit", [FORK_BOMB], parts=("r",), reason="kernel died"),
+    # Its kernel may die or be interrupted, depending on when the limit bites: either way it
+    # earns nothing, says why, and leaves no process behind.
+    "fork_bomb": Case("forks until the process limit", [FORK_BOMB], parts=("r",)),
     "output_flood": Case("prints without end (gigabytes)", [FLOOD], parts=("r",), earns=R,
                          reason="was interrupted"),
     "stderr_flood": Case("writes 300 MB to the kernel's raw stderr", [STDERR_FLOOD], parts=("r",), earns=R),
@@ -374,14 +387,14 @@ CASES = {
     "nbformat3": Case("an nbformat 3 notebook", raw=_nbformat3(), reason="another assignment"),
     "huge": Case("a 100 MB notebook", big=True, reason="MB"),
     "not_utf8": Case("non-UTF-8 bytes", raw=b'{"cells": "\xff\xfe\x00caf\xe9"}', reason="not UTF-8"),
-    "other_assignment": Case("a notebook of another assignment", parts=(1,), edit=_another_assignment,
+    "other_assignment": Case("a notebook of another assignment", parts=("r",), edit=_another_assignment,
                              reason="another assignment"),
-    "missing_function": Case("Exercise 3's functions missing", parts=(1, 2), earns=full(1, 2), reason="not defined"),
+    "missing_function": Case("Exercise 3's functions missing", parts=("r", 2), earns=dict(R, **full(2)), reason="not defined"),
     "wrong_signature": Case("run_dropout_sweep(rates) only", ["def run_dropout_sweep(rates):\n    return {}"],
-                            parts=(1,), earns=full(1, but=("ex1_sweep", "ex1_sweep_honest")),
+                            parts=("r",), earns=R,
                             reason="positional argument"),
     "returns_none": Case("a builder returning None", ["def create_cifar_model():\n    return None\n"],
-                         parts=("3m",), earns=models3(but=("ex3_model", "ex3_accuracy")), reason="None"),
+                         parts=("r",), earns=R, reason="None"),
     "already_trained": Case("a model trained in the notebook (its weights are not graded)", [
         "_ref = create_cifar_model\n"
         "def create_cifar_model():\n"

@@ -14,14 +14,14 @@ from autograder.checks import CHECKS
 from autograder.gradebook import read_scores
 from autograder.nbgrader_steps import generate_assignment
 from tests.batch.test_grade import tree_hash
-from tests.hostile.corpus import CASES, REPO, SECRETS, Case, expected_points, full, plant_secrets, write
+from tests.hostile.corpus import CASES, REPO, SECRETS, R, Case, expected_points, full, plant_secrets, write
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
-# Small limits for the hostile cases; a normal case runs in 10-20 s.
+# Small limits for the hostile cases; a normal case runs in 4-25 s.
 LIMITS = """
-c.Sandbox.cell_timeout_s = 15
-c.Sandbox.submission_timeout_s = 60
+c.Sandbox.cell_timeout_s = 12
+c.Sandbox.submission_timeout_s = 40
 c.Sandbox.memory_mb = 6144
 c.Sandbox.max_processes = 200
 c.Sandbox.max_file_mb = 50
@@ -103,7 +103,7 @@ def test_tampering_is_flagged_and_honest_work_is_not(corpus):
 def test_nothing_outside_a_scratch_folder_is_reached_or_changed(corpus):
     course, summary, before, rows = corpus
     executed = json.loads((course / ".autograder" / "batch" / "reacher" / "executed.ipynb").read_text())
-    printed = "".join(out.get("text", "") for cell in executed["cells"] for out in cell.get("outputs", []))
+    printed = "".join("".join(out.get("text", "")) for cell in executed["cells"] for out in cell.get("outputs", []))
     assert printed.count("blocked") == 12, printed[-2000:]
     for leak in ("READ", "WROTE", "CONNECTED", "secret"):
         assert leak not in printed, printed[-2000:]
@@ -132,7 +132,7 @@ def test_resource_exhaustion_stays_within_its_own_limits(corpus):
     assert "File too large" in (work / "disk_filler" / "executed.ipynb").read_text()
     for name in ALL:
         execution = json.loads((work / name / "execution.json").read_text())
-        assert execution["duration_s"] <= 60 + 15, (name, execution["duration_s"])
+        assert execution["duration_s"] <= 40 + 15, (name, execution["duration_s"])
 
 
 def test_grading_again_changes_nothing(corpus):
@@ -149,3 +149,17 @@ def _cmdline(pid):
             return f.read()
     except OSError:
         return ""
+
+
+def test_a_reviewed_submission_gets_its_withheld_points_back(corpus):
+    """Runs last: it changes the course's configuration."""
+    course, summary, _, rows = corpus
+    content_hash = summary["withheld"]["patched_numpy"]
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.Batch.reviewed = {{'patched_numpy': {content_hash[:12]!r}}}\n")
+    again = grade.main(course_dir=str(course), workers=2, show_progress=False)
+    assert again["executions"]["run"] == 0
+    assert "patched_numpy" not in again["withheld"] and "patched_numpy" in again["flagged"]
+    assert summary["scores"]["patched_numpy"] == 0 and again["scores"]["patched_numpy"] == sum(R.values())
+    assert {s: v for s, v in again["scores"].items() if s != "patched_numpy"} == \
+        {s: v for s, v in summary["scores"].items() if s != "patched_numpy"}

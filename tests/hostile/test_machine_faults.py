@@ -36,18 +36,19 @@ def _course(root, config=""):
 def test_a_full_scratch_disk_grades_nothing_wrong_and_the_next_run_grades_it(tmp_path):
     scratch = tmp_path / "scratchfs"
     scratch.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(scratch)]).returncode:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(scratch)]).returncode:
         pytest.skip("cannot mount a tmpfs here")
     try:
         course = _course(tmp_path, f"\nc.Sandbox.scratch_dir = {str(scratch)!r}\n")
         write(course, "ann", Case("Exercise 1's rates only", ["DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]"]))
-        with open(scratch / "filler", "wb") as f:       # the disk is full
-            try:
-                while True:
-                    f.write(b"\0" * 4096)
-                    f.flush()
-            except OSError:
-                pass
+        fd = os.open(scratch / "filler", os.O_WRONLY | os.O_CREAT)     # the disk is full
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
         summary = grade.main(course_dir=str(course), workers=1, show_progress=False)
         assert set(summary["grader_faults"]) == {"ann"}
         assert "No space left on device" in summary["grader_faults"]["ann"]
