@@ -390,7 +390,9 @@ CASES = {
     "other_assignment": Case("a notebook of another assignment", parts=("r",), edit=_another_assignment,
                              reason="another assignment"),
     "missing_function": Case("Exercise 3's functions missing", parts=("r", 2), earns=dict(R, **full(2)), reason="not defined"),
-    "wrong_signature": Case("run_dropout_sweep(rates) only", ["def run_dropout_sweep(rates):\n    return {}"],
+    "wrong_signature": Case("run_dropout_sweep(rates) only", [
+        "def create_dropout_model(dropout_rate=0.5):\n    return None\n\n\n"
+        "def run_dropout_sweep(rates):\n    return {}"],
                             parts=("r",), earns=R,
                             reason="positional argument"),
     "returns_none": Case("a builder returning None", ["def create_cifar_model():\n    return None\n"],
