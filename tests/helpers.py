@@ -67,3 +67,28 @@ def run_sample(sample, exercises=(1, 2, 3)):
             else:
                 setattr(keras.Model, name, method)
     return results, errors
+
+
+def make_course(root, config=""):
+    """A course directory under ``root``: the repository's source, release and configuration
+    (``config`` appended), with the assignment generated in its gradebook."""
+    import shutil
+    from autograder.nbgrader_steps import generate_assignment
+    course = root / "course"
+    course.mkdir()
+    for name in ("source", "release"):
+        shutil.copytree(os.path.join(REPO, name), course / name)
+    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), course / "nbgrader_config.py")
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(config)
+    generate_assignment(str(course))
+    return course
+
+
+def cmdline(pid):
+    """A process's command line (NUL-separated), or '' once it is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline") as f:
+            return f.read()
+    except OSError:
+        return ""

@@ -10,7 +10,7 @@ from autograder.batch import grade
 from autograder.batch.sandbox import bwrap_path
 from autograder.checks import CHECKS
 from autograder.gradebook import read_scores
-from autograder.nbgrader_steps import generate_assignment
+from tests.helpers import make_course
 from tests.hostile.corpus import Case, write
 
 pytestmark = [pytest.mark.slow,
@@ -54,14 +54,7 @@ def make_class(course):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from tests.conftest import REPO
-    import shutil
-    course = tmp_path_factory.mktemp("batch") / "course"
-    course.mkdir()
-    for name in ("source", "release"):
-        shutil.copytree(os.path.join(REPO, name), course / name)
-    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), course / "nbgrader_config.py")
-    generate_assignment(str(course))
+    course = make_course(tmp_path_factory.mktemp("batch"))
     make_class(course)
     before = {name: tree_hash(course / name) for name in ("source", "release", "submitted")}
     summary = grade.main(course_dir=str(course), workers=2, show_progress=False)

@@ -8,6 +8,7 @@ import pytest
 
 from autograder.batch import sandbox
 from autograder.batch.settings import Sandbox
+from tests.helpers import cmdline
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is not installed")
 
@@ -63,16 +64,8 @@ def test_student_code_sees_only_its_scratch_and_stays_within_limits(tmp_path):
     assert seen["write_scratch"][0] == "ok" and (scratch / "mine.txt").read_text() == "x"
     assert not os.path.exists("/etc/grader-was-here")
     # Nothing outlives the sandbox: its pid namespace died with it.
-    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == "sleep\x00300\x00"]
+    leftovers = [p for p in os.listdir("/proc") if p.isdigit() and cmdline(p) == "sleep\x00300\x00"]
     assert leftovers == []
-
-
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline") as f:
-            return f.read()
-    except OSError:
-        return ""
 
 
 def test_a_hanging_submission_is_killed_at_its_wall_time(tmp_path):

@@ -4,7 +4,6 @@ gives the same grades."""
 import csv
 import json
 import os
-import shutil
 
 import pytest
 
@@ -12,8 +11,8 @@ from autograder.batch import grade
 from autograder.batch.sandbox import bwrap_path
 from autograder.checks import CHECKS
 from autograder.gradebook import read_scores
-from autograder.nbgrader_steps import generate_assignment
 from tests.batch.test_grade import tree_hash
+from tests.helpers import cmdline, make_course
 from tests.hostile.corpus import CASES, REPO, SECRETS, R, Case, expected_points, full, plant_secrets, write
 
 pytestmark = [pytest.mark.slow,
@@ -34,14 +33,7 @@ ALL = dict(CASES, **{VICTIM: Case("an honest student, graded beside them", parts
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    course = tmp_path_factory.mktemp("hostile") / "course"
-    course.mkdir()
-    for name in ("source", "release"):
-        shutil.copytree(os.path.join(REPO, name), course / name)
-    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), course / "nbgrader_config.py")
-    with open(course / "nbgrader_config.py", "a") as f:
-        f.write(LIMITS)
-    generate_assignment(str(course))
+    course = make_course(tmp_path_factory.mktemp("hostile"), LIMITS)
     for name, case in ALL.items():
         write(course, name, case)
     plant_secrets(course)
@@ -116,7 +108,7 @@ def test_nothing_outside_a_scratch_folder_is_reached_or_changed(corpus):
     after["reference"] = tree_hash(os.path.join(REPO, "reference"))
     assert after == before
     # Nothing the notebooks started outlives them: not the leftover sleep, not the fork bomb.
-    leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit() and _cmdline(pid) == "sleep\x00987\x00"]
+    leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit() and cmdline(pid) == "sleep\x00987\x00"]
     assert leftovers == []
     assert rows[VICTIM].lost() == {}
 
@@ -143,17 +135,10 @@ def test_grading_again_changes_nothing(corpus):
     assert {r.student: r.scores for r in read_scores(str(course))} == {s: r.scores for s, r in rows.items()}
 
 
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline") as f:
-            return f.read()
-    except OSError:
-        return ""
-
 
 def test_a_reviewed_submission_gets_its_withheld_points_back(corpus):
     """Runs last: it changes the course's configuration."""
-    course, summary, _, rows = corpus
+    course, summary, _, _ = corpus
     content_hash = summary["withheld"]["patched_numpy"]
     with open(course / "nbgrader_config.py", "a") as f:
         f.write(f"\nc.Batch.reviewed = {{'patched_numpy': {content_hash[:12]!r}}}\n")

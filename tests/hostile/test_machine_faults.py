@@ -2,7 +2,6 @@
 that dies. The batch completes, records no grade it could not judge, and the next run grades
 those students once."""
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -13,8 +12,8 @@ import pytest
 from autograder.batch import grade
 from autograder.batch.sandbox import bwrap_path
 from autograder.gradebook import read_scores
-from autograder.nbgrader_steps import generate_assignment
-from tests.hostile.corpus import REPO, Case, full, write
+from tests.helpers import make_course
+from tests.hostile.corpus import Case, write
 
 # One model to retrain (the retraining is what this test kills): Exercise 2's baseline alone.
 SMALL_MODEL = """
@@ -28,18 +27,6 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
 
 
-def _course(root, config=""):
-    course = root / "course"
-    course.mkdir()
-    for name in ("source", "release"):
-        shutil.copytree(os.path.join(REPO, name), course / name)
-    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), course / "nbgrader_config.py")
-    with open(course / "nbgrader_config.py", "a") as f:
-        f.write(config)
-    generate_assignment(str(course))
-    return course
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem needs root")
 def test_a_full_scratch_disk_grades_nothing_wrong_and_the_next_run_grades_it(tmp_path):
     scratch = tmp_path / "scratchfs"
@@ -47,7 +34,7 @@ def test_a_full_scratch_disk_grades_nothing_wrong_and_the_next_run_grades_it(tmp
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(scratch)]).returncode:
         pytest.skip("cannot mount a tmpfs here")
     try:
-        course = _course(tmp_path, f"\nc.Sandbox.scratch_dir = {str(scratch)!r}\n")
+        course = make_course(tmp_path, f"\nc.Sandbox.scratch_dir = {str(scratch)!r}\n")
         write(course, "ann", Case("Exercise 1's rates only", ["DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]"]))
         fd = os.open(scratch / "filler", os.O_WRONLY | os.O_CREAT)     # the disk is full
         try:
@@ -73,7 +60,7 @@ def test_a_full_scratch_disk_grades_nothing_wrong_and_the_next_run_grades_it(tmp
 
 def test_a_retraining_job_that_dies_is_not_held_against_the_student(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOGRADER_CACHE_DIR", str(tmp_path / "cache"))    # nothing cached: it must train
-    course = _course(tmp_path)
+    course = make_course(tmp_path)
     write(course, "ben", Case("one small Exercise 2 model", [SMALL_MODEL], setup=True, earns=SMALL))
     stop = threading.Event()
 
