@@ -17,10 +17,11 @@ from tests.hostile.corpus import CASES, REPO, SECRETS, R, Case, expected_points,
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
-# Small limits for the hostile cases; a normal case runs in 4-25 s.
+# Small limits for the hostile cases; a normal case runs in 4-25 s, its first cell (importing
+# TensorFlow on its one-CPU quota) in up to ~12 s on a loaded 2-core machine.
 LIMITS = """
-c.Sandbox.cell_timeout_s = 12
-c.Sandbox.submission_timeout_s = 40
+c.Sandbox.cell_timeout_s = 20
+c.Sandbox.submission_timeout_s = 45
 c.Sandbox.memory_mb = 6144
 c.Sandbox.max_processes = 200
 c.Sandbox.max_file_mb = 50
@@ -124,7 +125,7 @@ def test_resource_exhaustion_stays_within_its_own_limits(corpus):
     assert "File too large" in (work / "disk_filler" / "executed.ipynb").read_text()
     for name in ALL:
         execution = json.loads((work / name / "execution.json").read_text())
-        assert execution["duration_s"] <= 40 + 15, (name, execution["duration_s"])
+        assert execution["duration_s"] <= 45 + 15, (name, execution["duration_s"])
 
 
 def test_grading_again_changes_nothing(corpus):

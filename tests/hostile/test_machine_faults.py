@@ -12,7 +12,7 @@ import pytest
 from autograder.batch import grade
 from autograder.batch.sandbox import bwrap_path
 from autograder.gradebook import read_scores
-from tests.helpers import make_course
+from tests.helpers import cmdline, make_course
 from tests.hostile.corpus import Case, write
 
 # One model to retrain (the retraining is what this test kills): Exercise 2's baseline alone.
@@ -25,6 +25,18 @@ SMALL = {"ex2_baseline": 2}     # the accuracy check needs all three models
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
+
+
+def _descends_from_us(pid):
+    while pid > 1:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid == os.getpid():
+            return True
+    return False
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small filesystem needs root")
@@ -64,15 +76,14 @@ def test_a_retraining_job_that_dies_is_not_held_against_the_student(tmp_path, mo
     write(course, "ben", Case("one small Exercise 2 model", [SMALL_MODEL], setup=True, earns=SMALL))
     stop = threading.Event()
 
-    def kill_workers():     # the machine kills every retraining process (say, out of memory)
+    def kill_workers():     # the machine kills this batch's retraining processes (say, out of memory)
         while not stop.is_set():
             for pid in filter(str.isdigit, os.listdir("/proc")):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        if b"autograder.retrain.worker" in f.read():
-                            os.kill(int(pid), signal.SIGKILL)
-                except OSError:
-                    pass
+                if "autograder.retrain.worker" in cmdline(pid) and _descends_from_us(int(pid)):
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
             time.sleep(0.05)
 
     killer = threading.Thread(target=kill_workers, daemon=True)
