@@ -158,8 +158,6 @@ def _record_all(course_dir, journal, judgements, feedback, show):
     progress = Progress("record", len(judgements), enabled=show)
     failed = {}
     for student, judgement in judgements.items():
-        if judgement["state"] == "grader_fault":
-            continue
         mark = digest(judgement)
         if (journal.read(student, "recorded") or {}).get("judgement") == mark:
             progress.advance(cached=True)
@@ -215,22 +213,22 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     judgements = _judge_all(journal, executions, batch.reviewed, show_progress)
     timings["judge_s"] = time.monotonic() - t
     t = time.monotonic()
-    not_recorded = _record_all(course_dir, journal, judgements, feedback, show_progress)
+    # A grading-machine fault is neither recorded nor exported: the next run grades it.
+    graded = {s: j for s, j in judgements.items() if j["state"] != "grader_fault"}
+    not_recorded = _record_all(course_dir, journal, graded, feedback, show_progress)
     timings["record_s"] = time.monotonic() - t
     checked = integrity.compare(before, integrity.snapshot(course_dir))
     summary = {"type": "BatchSummary", "students": len(found), "sandboxed": box.enabled,
                "workers": workers, "ray": bool(ray_address), "executions": execution_counts,
                "retraining": jobs,
                "possible": sum(c.points for c in CHECKS.values()),
-               "scores": {s: j["score"] for s, j in judgements.items() if j["state"] != "grader_fault"},
-               "failed": {s: j["reason"] for s, j in judgements.items()
-                          if j["reason"] and j["state"] != "grader_fault"},
-               "grader_faults": {s: j["reason"] for s, j in judgements.items() if j["state"] == "grader_fault"},
+               "scores": {s: j["score"] for s, j in graded.items()},
+               "failed": {s: j["reason"] for s, j in graded.items() if j["reason"]},
+               "grader_faults": {s: j["reason"] for s, j in judgements.items() if s not in graded},
                "flagged": {s: [flag_line(f) for f in j["flags"]] for s, j in judgements.items() if j.get("flags")},
                "withheld": {s: j["hash"] for s, j in judgements.items() if j.get("withheld")},
                "not_recorded": not_recorded, "integrity": checked, "timings": timings, "wall_s": time.monotonic() - start}
     if exports:
         from .outputs import write_outputs
-        graded = {s: j for s, j in judgements.items() if j["state"] != "grader_fault"}
         summary["outputs"] = write_outputs(course_dir, graded, summary)
     return summary

@@ -6,6 +6,7 @@ Each builder is called once per grading; the model it returned is cached, so eve
 import time
 
 from ..model_description import ModelConfigError, describe_model
+from ..retrain.thresholds import args_key
 
 
 class Problem(Exception):
@@ -70,7 +71,7 @@ class Subject:
 
     def label(self, builder):
         try:
-            return f"{builder}({', '.join(map(repr, self.builder_args(builder)))})"
+            return f"{builder}({args_key(self.builder_args(builder))})"
         except Problem:
             return f"{builder}()"
 

@@ -14,7 +14,7 @@ import time
 
 from .protocols import get_protocol
 from .runner import retrain
-from .thresholds import PATH, load, ThresholdMissing
+from .thresholds import PATH, ThresholdMissing, args_key, load
 
 MIN_MARGIN = 0.02
 BARS = {("full", "ex3_accuracy"): 0.55}
@@ -40,9 +40,13 @@ def derive_threshold(accs, bar=None):
                 clears_bar_with_margin=min(accs) - margin >= bar)
 
 
-# Models built with arguments (any of the module's dropout rates may be the one a student's
-# sweep finds best): each gets its own threshold.
-BUILDER_ARGS = {"create_dropout_model": [(rate,) for rate in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)]}
+def builder_args(builder):
+    """The argument tuples a reference model is calibrated with, each getting its own threshold:
+    the module's dropout model at every rate of the sweep (any may be a student's pick)."""
+    if builder == "create_dropout_model":
+        from ..checks.exercise1 import DROPOUT_RATES
+        return [(rate,) for rate in DROPOUT_RATES]
+    return [()]
 
 
 def _reference_job(module_name, builder, args=()):
@@ -68,7 +72,7 @@ def calibrate(profile, seeds=3, path=PATH, checks=None, log=print):
         entries[check] = {}
         for module_name, builder, protocol in models:
             by_args = {}
-            for args in BUILDER_ARGS.get(builder, [()]):
+            for args in builder_args(builder):
                 config, optimizer = _reference_job(module_name, builder, args)
                 accs, walls = [], []
                 for seed in range(seeds):
@@ -84,7 +88,7 @@ def calibrate(profile, seeds=3, path=PATH, checks=None, log=print):
             if list(by_args) == [()]:
                 entry.update(by_args[()])
             else:
-                entry["by_args"] = {", ".join(map(repr, a)): e for a, e in by_args.items()}
+                entry["by_args"] = {args_key(a): e for a, e in by_args.items()}
                 entry["threshold"] = min(e["threshold"] for e in by_args.values())
                 entry["threshold_is"] = ("each argument's own (by_args); this one, the lowest, "
                                          "for arguments not calibrated")

@@ -19,12 +19,17 @@ def load(path=PATH):
         raise ThresholdMissing(f"no thresholds file at {path}: run `autograder calibrate --profile quick`")
 
 
+def args_key(args):
+    """How a model's builder arguments are written in the file: ``(0.5,)`` -> ``"0.5"``."""
+    return ", ".join(map(repr, args))
+
+
 def threshold(check, model, profile, path=PATH, args=()):
     """The minimum validation accuracy ``model`` (built with ``args``) must reach for ``check``
     under ``profile``: the one calibrated for those arguments when there is one."""
     entry = load(path).get(profile, {}).get(check, {}).get(model)
-    if entry and args and ", ".join(map(repr, args)) in (entry.get("by_args") or {}):
-        entry = entry["by_args"][", ".join(map(repr, args))]
+    if entry and args and args_key(args) in (entry.get("by_args") or {}):
+        entry = entry["by_args"][args_key(args)]
     if entry is None or entry.get("threshold") is None:
         raise ThresholdMissing(f"no threshold for {check}/{model} in profile {profile!r}: run "
                                f"`autograder calibrate --profile {profile}` and commit {path}")
