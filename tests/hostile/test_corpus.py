@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow,
 # TensorFlow on its one-CPU quota) in up to ~12 s on a loaded 2-core machine.
 LIMITS = """
 c.Sandbox.cell_timeout_s = 20
-c.Sandbox.submission_timeout_s = 45
+c.Sandbox.submission_timeout_s = 60
 c.Sandbox.memory_mb = 6144
 c.Sandbox.max_processes = 200
 c.Sandbox.max_file_mb = 50
@@ -125,7 +125,7 @@ def test_resource_exhaustion_stays_within_its_own_limits(corpus):
     assert "File too large" in (work / "disk_filler" / "executed.ipynb").read_text()
     for name in ALL:
         execution = json.loads((work / name / "execution.json").read_text())
-        assert execution["duration_s"] <= 45 + 15, (name, execution["duration_s"])
+        assert execution["duration_s"] <= 60 + 15, (name, execution["duration_s"])
 
 
 def test_grading_again_changes_nothing(corpus):
