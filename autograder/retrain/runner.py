@@ -97,8 +97,11 @@ class WarmWorker:
         """None on success, else what went wrong (the worker is then stopped)."""
         from .worker import DONE
         deadline = time.monotonic() + timeout
-        self.proc.stdin.write(f"{spec_path}\t{out_path}\n".encode())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(f"{spec_path}\t{out_path}\n".encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):    # it died between two jobs
+            return self._died()
         while True:
             remaining = deadline - time.monotonic()
             ready, _, _ = select.select([self.proc.stdout], [], [], max(remaining, 0))
@@ -107,14 +110,17 @@ class WarmWorker:
                 return {"phase": "train", "message": f"retraining took longer than {timeout} s and was stopped"}
             line = self.proc.stdout.readline()
             if not line:            # the worker died
-                self.proc.wait()
-                self.stderr.seek(0)
-                tail = self.stderr.read().decode("utf-8", "replace")[-1500:]
-                self.stop()
-                return {"phase": "worker", "message": f"the retraining process ended with code "
-                                                      f"{self.proc.returncode} without a result: {tail.strip()}"}
+                return self._died()
             if line.decode("utf-8", "replace").rstrip("\n") == DONE:
                 return None
+
+    def _died(self):
+        self.proc.wait()
+        self.stderr.seek(0)
+        tail = self.stderr.read().decode("utf-8", "replace")[-1500:]
+        self.stop()
+        return {"phase": "worker", "message": f"the retraining process ended with code "
+                                              f"{self.proc.returncode} without a result: {tail.strip()}"}
 
     def stop(self):
         if self.alive():

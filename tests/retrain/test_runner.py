@@ -95,3 +95,13 @@ def test_a_warm_worker_gives_what_a_fresh_interpreter_gives(cache):
                     cache=cache, use_cache=False, warm=True)   # after another job on the same worker
     assert baseline["type"] == again["type"] == "RetrainResult"
     assert again["history"] == before["history"]
+
+
+def test_a_warm_worker_that_died_between_jobs_is_reported_as_the_machines_fault(tmp_path):
+    from autograder.retrain.runner import WarmWorker
+    worker = WarmWorker("tensorflow", None)
+    worker.proc.kill()          # say, the machine's out-of-memory killer, before the job is handed over
+    worker.proc.wait()
+    failure = worker.run(str(tmp_path / "spec.json"), str(tmp_path / "result.json"), timeout=30)
+    assert failure["phase"] == "worker" and "ended with code -9 without a result" in failure["message"]
+    assert not worker.alive()
