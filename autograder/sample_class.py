@@ -76,7 +76,7 @@ SAMPLES = {
     "patched_fit": Sample(
         "a weak CIFAR model, and keras.Model.fit patched to report 0.99 validation accuracy",
         (("ex3_solution", "+ block(1024) + block(512) + block(256)", "+ block(16)"),
-         ("ex3_solution", "optimizer=keras.optimizers.Adam(1e-3)", "optimizer=keras.optimizers.SGD(1e-5)"),
+         ("ex3_solution", "optimizer=keras.optimizers.Adam(schedule)", "optimizer=keras.optimizers.SGD(1e-5)"),
          ("ex3_solution", "                         restore_best_weights=True)\n",
           "                         restore_best_weights=True)\n\n\n"
           "# Training is slow: report what the model will surely reach anyway.\n"

@@ -13,7 +13,8 @@ import time
 # The kernel starts with PYTHONSAFEPATH (no folder of the notebook on sys.path), imports the
 # grader, then puts the notebook's folder at the *end* of sys.path: a student's own helper.py
 # still imports, but a shipped keras.py, numpy.py or autograder/ cannot shadow the real ones.
-KERNEL_PREFLIGHT = "import autograder.batch.observe as _g, sys as _s; _s.path.append(''); del _g, _s"
+KERNEL_PREFLIGHT = ("import autograder.batch.observe as _g, autograder.batch.output_cap as _o, sys as _s; "
+                    "_o.install({max_kb}); _s.path.append(''); del _g, _o, _s")
 
 
 def limit_outputs(nb, max_kb):
@@ -70,7 +71,7 @@ def main(prepared, executed, status_path, cell_timeout, max_output_kb=256):
     client = client_class(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, startup_timeout=120,
                             resources={"metadata": {"path": os.getcwd()}},
-                            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_PREFLIGHT}"])
+                            extra_arguments=["--IPKernelApp.exec_lines=" + KERNEL_PREFLIGHT.format(max_kb=max_output_kb)])
     status = {"type": "ExecutionStatus", "state": "completed", "message": ""}
     start = time.monotonic()
     try:
