@@ -35,9 +35,9 @@ def create_cifar_model():
         + block(1024) + block(512) + block(256)
         + [layers.Dense(10, activation='softmax')],
         name='cifar_regularized')
-    # A learning rate that decays over the grader's 60 epochs (313 batches of 128 each): the late,
-    # small steps are worth about 3 points of validation accuracy over a constant 1e-3.
-    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=60 * 313)
+    # A learning rate that decays to 0 along a cosine over 30 epochs (313 batches of 128 each):
+    # the late, small steps are worth 3 to 4 points of validation accuracy over a constant 1e-3.
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=30 * 313)
     model.compile(optimizer=keras.optimizers.Adam(schedule),
                   loss='sparse_categorical_crossentropy', metrics=['accuracy'])
     return model

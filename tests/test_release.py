@@ -2,6 +2,7 @@
 import os
 
 import nbformat
+import pytest
 
 from autograder import nbgrader_steps
 from autograder.checks import CHECKS
@@ -51,10 +52,16 @@ def test_notebook_states_how_the_grader_retrains():
             assert get_protocol(protocol).describe(profile) in text, (protocol, profile)
 
 
-def test_every_accuracy_check_has_a_calibrated_quick_threshold():
-    from autograder.retrain.calibrate import REFERENCE_MODELS
-    from autograder.retrain.thresholds import threshold
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_every_accuracy_check_has_a_calibrated_threshold(profile):
+    from autograder.retrain.calibrate import REFERENCE_MODELS, builder_args
+    from autograder.retrain.thresholds import load, threshold
     for check, models in REFERENCE_MODELS.items():
         assert check in CHECKS
         for _, builder, _ in models:
-            assert 0.0 < threshold(check, builder, "quick") < 1.0
+            for args in builder_args(builder):
+                assert 0.0 < threshold(check, builder, profile, args=args) < 1.0, (check, builder, args)
+    entry = load()[profile]["ex3_accuracy"]["create_cifar_model"]
+    if profile == "full":       # the module's bar, cleared with margin by the reference on every seed
+        assert entry["threshold"] == 0.55 and entry["clears_bar_with_margin"] is True
+        assert min(entry["best_val_acc"]) - entry["margin"] >= 0.55
