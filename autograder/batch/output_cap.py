@@ -1,9 +1,10 @@
 """In the kernel: stop a cell's printed output at its source once it passes the grader's cap.
 
-The grader also cuts outputs as they arrive (``inside.LimitedClient``), but an endless ``print``
-would otherwise queue gigabytes between the kernel and the grader, and draining that queue after
-the cell's interrupt can take longer than the whole submission is allowed.  A notebook that
-undoes this only slows its own grading, which its wall-time limit bounds.
+The grader also cuts outputs as they arrive (``inside.LimitedClient``: the only cut for rich
+display outputs), but an endless ``print`` would otherwise fill the kernel's own memory (IPython's
+history keeps every write, see ``CappedStream.__setattr__``) and queue gigabytes for the grader to
+drain after the cell's interrupt.  A notebook that undoes this only slows or kills its own
+grading, which its wall-time and memory limits bound.
 """
 import sys
 
