@@ -22,13 +22,28 @@ class CollectError(ValueError):
     pass
 
 
+def check_id(sid, filename):
+    """``sid``, if it can name a folder under submitted/ and be passed to nbgrader; else
+    CollectError naming the file and the rule."""
+    if not sid:
+        raise CollectError(f"{filename!r}: the student id is empty; name files <student>.ipynb")
+    if sid in (".", ".."):
+        raise CollectError(f"{filename!r}: the student id {sid!r} names a folder, not a student")
+    if sid[0] in ".-":
+        raise CollectError(f"{filename!r}: the student id {sid!r} starts with {sid[0]!r}; ids must "
+                           "start with a letter or a digit")
+    if "/" in sid or "\0" in sid:
+        raise CollectError(f"{filename!r}: the student id {sid!r} holds a path separator")
+    return sid
+
+
 def student_id(filename):
     stem = os.path.splitext(os.path.basename(filename))[0]
     match = CANVAS.match(stem) or PLAIN.match(stem)
     if not match:
         raise CollectError(f"cannot tell the student from the file name {filename!r}: name files "
                            "<student>.ipynb or <student>_anything.ipynb")
-    return match.group("id")
+    return check_id(match.group("id"), filename)
 
 
 def _notebooks(source):

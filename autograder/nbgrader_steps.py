@@ -66,12 +66,12 @@ def generate_assignment(course_dir):
 def autograde(course_dir, student=None):
     args = ["autograde", ASSIGNMENT, "--force"]
     if student:
-        args += ["--student", student]
+        args += [f"--student={student}"]     # one argument: an id never reads as an option
     return run_nbgrader(course_dir, *args)
 
 
 def generate_feedback(course_dir, student=None):
     args = ["generate_feedback", ASSIGNMENT, "--force"]
     if student:
-        args += ["--student", student]
+        args += [f"--student={student}"]     # one argument: an id never reads as an option
     return run_nbgrader(course_dir, *args)

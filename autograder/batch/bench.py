@@ -59,10 +59,9 @@ def sandbox_overhead(root, repeats=3):
             scratch = tempfile.mkdtemp(dir=root)
             path = os.path.join(scratch, "nb.ipynb")
             nbformat.write(nb, path)
-            cmd = ex.kernel_command(scratch, path, os.path.join(scratch, "out.ipynb"),
-                                    os.path.join(scratch, "status.json"), course_dir=root,
-                                    settings=Sandbox(enabled=enabled, cell_timeout_s=60))
-            times[enabled].append(ex.sandbox.run(cmd, timeout=120, cwd=scratch).duration_s)
+            run = ex.run_prepared(scratch, path, course_dir=root,
+                                  settings=Sandbox(enabled=enabled, cell_timeout_s=60, submission_timeout_s=120))
+            times[enabled].append(run.duration_s)
     return {"sandboxed_s": statistics.mean(times[True]), "plain_s": statistics.mean(times[False]),
             "overhead_s": statistics.mean(times[True]) - statistics.mean(times[False])}
 

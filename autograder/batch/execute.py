@@ -1,27 +1,29 @@
 """Stage 1, untrusted: run one submission's notebook in the sandbox and collect what it left.
 
-The notebook runs as nbgrader would run it (NBGRADER_EXECUTION set, test cells neutralized:
-their verdicts are the judge's business), then one appended cell extracts the observations.
+The notebook runs as nbgrader would run it (NBGRADER_EXECUTION set), in the grader's copy of
+the submission's folder, each test cell replaced by an observation of its check; what the
+sandbox reports comes back through a pipe and is validated (``records``) before use.
 Input: the submission's folder. Output: an ``ExecutionResult`` dict (JSON) and, in the
 student's work folder, the executed notebook.
 """
-import json
 import os
 import shutil
-import stat
 import sys
 import tempfile
 
 import nbformat
 
+from ..atomic import write_text
 from ..checks import CHECKS
-from . import sandbox
+from . import records, sandbox
+from . import scratch as scratch_mod
+from .inside import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX
 
-OBSERVE_PREFIX = '__import__("autograder.batch.observe"'
-OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {path!r})'
+OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals())'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
 OWN_IDS = set(CHECKS) | {f"ex{n}_solution" for n in (1, 2, 3)}
+KERNEL_CHECKS = tuple(name for name, check in CHECKS.items() if not check.from_model)
 
 
 class SubmissionUnreadable(ValueError):
@@ -54,67 +56,65 @@ def read_submission(path):
     return nb
 
 
-def prepare(nb, observations_path):
+def prepare(nb):
     """The notebook to execute: each test cell replaced by the observation of its check;
     the checks whose test cell was deleted are observed at the end (nbgrader's record puts
-    their cells back)."""
-    present = set()
-    for cell in nb.cells:
+    their cells back). The cells the grader made observation cells are listed in the
+    notebook's metadata, which the sandbox's runner reads (a student's cell that merely looks
+    like one is not)."""
+    present, cells = set(), []
+    for index, cell in enumerate(nb.cells):
         name = cell.metadata.get("nbgrader", {}).get("grade_id")
         if name in CHECKS and cell.cell_type == "code":
-            cell.source = OBSERVE_CELL.format(name=name, path=observations_path)
+            cell.source = OBSERVE_CELL.format(name=name)
             cell.outputs = []
             present.add(name)
+            cells.append(index)
     for name in CHECKS:
         if name not in present:
-            nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(name=name, path=observations_path)))
+            cells.append(len(nb.cells))
+            nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(name=name)))
+    nb.metadata[OBSERVATION_CELLS_KEY] = cells
     return nb
 
 
 def kernel_env(scratch):
     env = {"PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
-           "HOME": os.path.join(scratch, ".home"), "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+           "TMPDIR": "/tmp", "LANG": "C.UTF-8",
            "NBGRADER_EXECUTION": "autograde", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "MPLBACKEND": "agg", "PYTHONHASHSEED": "0", "PYTHONSAFEPATH": "1",
-           "JUPYTER_RUNTIME_DIR": os.path.join(scratch, ".runtime")}
+           "MPLBACKEND": "agg", "PYTHONHASHSEED": "0", "PYTHONSAFEPATH": "1"}
+    env.update(scratch_mod.kernel_dirs(scratch))
     for key in ("AUTOGRADER_DATA_DIR", "AUTOGRADER_PROFILE", "KERAS_BACKEND"):
         if os.environ.get(key):
             env[key] = os.environ[key]
     return env
 
 
-def kernel_command(scratch, prepared, executed, status, *, course_dir, settings, slot=0):
-    """The command executing ``prepared`` in ``scratch``: sandboxed, or (``--no-sandbox``) with
-    only the kernel's environment."""
-    for name in (".home", ".runtime"):
-        os.makedirs(os.path.join(scratch, name), exist_ok=True)
-    argv = [sys.executable, "-I", "-m", "autograder.batch.inside", prepared, executed, status,
-            str(settings.cell_timeout_s), str(settings.max_output_kb)]
+def kernel_command(scratch, prepared, channel_fd, *, course_dir, settings, slot=0):
+    """The command executing ``prepared`` in ``scratch``, reporting on ``channel_fd``:
+    sandboxed, or (``--no-sandbox``) with only the kernel's environment."""
     env = kernel_env(scratch)
+    for key in ("HOME", "IPYTHONDIR", "KERAS_HOME", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
+        os.makedirs(env[key], exist_ok=True)
+    argv = [sys.executable, "-I", "-m", "autograder.batch.inside", prepared, str(channel_fd),
+            str(settings.cell_timeout_s), str(settings.max_output_kb)]
     if not settings.enabled:
         return ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + argv
     sandbox.prepare_scratch(scratch, slot)
     return sandbox.command(argv, scratch=scratch, course_dir=course_dir, settings=settings, env=env, slot=slot)
 
 
-def _plain_file(path):
-    """A regular file of sane size, not a link the sandbox planted to make us read elsewhere."""
+def run_prepared(scratch, prepared, *, course_dir, settings, slot=0):
+    """Run the prepared notebook in ``scratch``; returns the sandbox's run, its channel read."""
+    channel = sandbox.Channel()
     try:
-        info = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_RESULT_BYTES
-
-
-def _read_json(path):
-    if not _plain_file(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            value = json.load(f)
-        return value if isinstance(value, dict) else None
-    except (ValueError, UnicodeDecodeError):
-        return None
+        cmd = kernel_command(scratch, prepared, channel.write_fd, course_dir=course_dir, settings=settings, slot=slot)
+    except BaseException:
+        channel.close()
+        raise
+    return sandbox.run(cmd, timeout=settings.submission_timeout_s, cwd=scratch,
+                       cpus=settings.cpus if settings.enabled else 0.0, name=f"slot{slot}",
+                       channel=channel, channel_limit=records.MAX_LINE_BYTES + 2**20)
 
 
 def execute(*, student, submission_dir, notebook_name, workdir, course_dir, settings, slot=0,
@@ -129,52 +129,56 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
         nb = read_submission(os.path.join(submission_dir, notebook_name))
     except SubmissionUnreadable as exc:
         return dict(result, state="unreadable", message=str(exc))
-    from .suspicious import scan, scan_folder
-    result["flags"] = scan(nb) + scan_folder(submission_dir, notebook_name)   # read, before it runs
+    result["flags"] = _scan(nb, submission_dir, notebook_name)   # read, before it runs
     try:
         return _run(result, nb, submission_dir, workdir, course_dir, settings, slot)
     except OSError as exc:      # the grading machine's fault (disk full, ...): nothing is held against the student
         return dict(result, state="grader_fault",
                     message=f"{type(exc).__name__}: {exc}; the submission will be executed again on the next run")
+    except Exception as exc:    # something in this submission the grader could not handle: its result, not the batch's end
+        return dict(result, state="failed", message=f"the grader could not run this submission: "
+                                                    f"{type(exc).__name__}: {records.clean_text(exc, 300)}")
+
+
+def _scan(nb, submission_dir, notebook_name):
+    from .suspicious import scan, scan_folder
+    try:
+        return scan(nb) + scan_folder(submission_dir, notebook_name)
+    except Exception as exc:
+        return [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
+                 "why": f"could not be read by the grader's code scan ({type(exc).__name__})"}]
 
 
 def _run(result, nb, submission_dir, workdir, course_dir, settings, slot):
     scratch = tempfile.mkdtemp(prefix=f"grade-{result['student']}-", dir=settings.scratch_dir or None)
     try:
-        # A copy of the submission's folder: files the student shipped beside the notebook too.
-        shutil.copytree(submission_dir, scratch, dirs_exist_ok=True, symlinks=True)
-        paths = {k: os.path.join(scratch, f".grader-{k}") for k in ("prepared.ipynb", "executed.ipynb",
-                                                                     "status.json", "observations.json")}
-        nbformat.write(prepare(nb, paths["observations.json"]), paths["prepared.ipynb"])
-        cmd = kernel_command(scratch, paths["prepared.ipynb"], paths["executed.ipynb"],
-                             paths["status.json"], course_dir=course_dir, settings=settings, slot=slot)
-        run = sandbox.run(cmd, timeout=settings.submission_timeout_s, cwd=scratch,
-                          cpus=settings.cpus if settings.enabled else 0.0, name=f"slot{slot}")
-        result["duration_s"] = run.duration_s
-        status = _read_json(paths["status.json"]) or {}
-        observations = _read_json(paths["observations.json"])
-        if run.timed_out:
-            result.update(state="timeout", message=f"the notebook ran longer than "
-                                                   f"{settings.submission_timeout_s} s and was stopped")
-        elif status.get("state") in ("kernel_died", "failed"):
-            result.update(state=status["state"], message=str(status.get("message", ""))[:1000])
-        elif status.get("message"):
-            result["message"] = str(status["message"])[:1000]
-        elif not status:
-            result.update(state="failed", message=f"the notebook's execution ended with code "
-                                                  f"{run.returncode} before finishing: {run.stderr[-500:].strip()}")
-        if observations is None and result["state"] == "completed":
-            result.update(state="no_observations", message="the notebook ran, but none of the "
-                          "grader's test cells finished (did the notebook end the kernel, or "
-                          "change the grader's code?)")
-        result["observations"] = observations
-        seen = (observations or {}).get("tampered")
-        seen = seen if isinstance(seen, list) else []
-        result["flags"] += [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
-                             "why": f"seen while it ran: {str(what)[:300]}"} for what in seen[:20]]
-        executed = paths["executed.ipynb"]
-        if _plain_file(executed):
-            shutil.copyfile(executed, os.path.join(workdir, "executed.ipynb"))
+        # The grader's copy of the submission's folder: files the student shipped beside the
+        # notebook too, but only regular files, and none that configure the kernel.
+        result["flags"] += scratch_mod.copy_submission(submission_dir, scratch)
+        prepared = os.path.join(scratch, scratch_mod.GRADER_PREFIX + "prepared.ipynb")
+        nbformat.write(prepare(nb), prepared)
+        run = run_prepared(scratch, prepared, course_dir=course_dir, settings=settings, slot=slot)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    report = records.parse_channel(run.channel, KERNEL_CHECKS, truncated=run.channel_truncated)
+    result["duration_s"] = run.duration_s
+    if run.timed_out:
+        result.update(state="timeout", message=f"the notebook ran longer than "
+                                               f"{settings.submission_timeout_s} s and was stopped")
+    elif not report.reported:
+        result.update(state="failed", message=f"the notebook's execution ended with code {run.returncode} "
+                      f"before finishing: {records.clean_text(run.stderr[-500:], 500).strip()}")
+    elif report.state != "completed" or report.message:
+        result.update(state=report.state, message=report.message)
+    observations = report.observations
+    if observations is None and result["state"] == "completed":
+        result.update(state="no_observations", message="the notebook ran, but none of the "
+                      "grader's test cells finished (did the notebook end the kernel, or "
+                      "change the grader's code?)")
+    result["observations"] = observations.to_json() if observations is not None else None
+    result["refused"] = report.refused
+    result["flags"] += [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
+                         "why": f"seen while it ran: {what}"} for what in (observations.tampered if observations else [])]
+    if report.notebook is not None:
+        write_text(os.path.join(workdir, "executed.ipynb"), report.notebook)
     return result

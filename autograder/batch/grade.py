@@ -12,7 +12,8 @@ from ..nbgrader_steps import ASSIGNMENT
 from . import sandbox
 from .execute import execute
 from .journal import Journal, digest, submission_hash
-from .judge import judge
+from .judge import judge_safely
+from .records import clean_text
 from .pool import LocalPool, visible_gpus
 from .progress import Progress
 from .settings import Sandbox, settings
@@ -39,15 +40,25 @@ def discover(course_dir):
 
 
 def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_settings, slot=0, gpu=None):
-    """One submission's execution (module-level, so Ray can ship it)."""
-    return execute(student=student, submission_dir=folder, notebook_name=f"{ASSIGNMENT}.ipynb",
-                   workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
-                   slot=slot, content_hash=content_hash)
+    """One submission's execution (module-level, so Ray can ship it); whatever happens is
+    this student's result."""
+    try:
+        return execute(student=student, submission_dir=folder, notebook_name=f"{ASSIGNMENT}.ipynb",
+                       workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
+                       slot=slot, content_hash=content_hash)
+    except Exception as exc:
+        return {"type": "ExecutionResult", "student": student, "hash": content_hash, "state": "failed",
+                "message": f"the grader could not run this submission: {type(exc).__name__}: {clean_text(exc, 300)}",
+                "duration_s": 0.0, "observations": None, "flags": [], "sandboxed": bool(sandbox_settings.get("enabled"))}
 
 
 def retrain_task(*, config, protocol, optimizer, profile, slot=0, gpu=None):
     from ..retrain import retrain
-    result = retrain(config, protocol, profile, optimizer=optimizer, slot=slot, gpu=gpu)
+    try:
+        result = retrain(config, protocol, profile, optimizer=optimizer, slot=slot, gpu=gpu)
+    except Exception as exc:    # the judge meets it again, for the students who submitted it
+        return {"type": "RetrainError", "key": None, "cached": False, "best_val_acc": None,
+                "message": f"{type(exc).__name__}: {clean_text(exc, 300)}"}
     return {k: result.get(k) for k in ("type", "key", "cached", "message", "best_val_acc")}
 
 
@@ -110,7 +121,7 @@ def _retrain_all(executions, pool, gpus, show):
             total += 1
             try:
                 key = job_spec(config, protocol, profile, optimizer)[-1]
-            except (ValueError, TypeError, AttributeError):
+            except Exception:
                 continue        # unreadable configs are the judge's to report
             distinct.setdefault(key, dict(config=config, protocol=protocol,
                                           optimizer=optimizer, profile=profile))
@@ -139,7 +150,7 @@ def _judge_all(journal, executions, reviewed, show):
             judgements[student] = previous
             progress.advance(cached=True)
             continue
-        judgement = dict(judge(execution, reviewed=trusted), execution=mark)
+        judgement = dict(judge_safely(execution, reviewed=trusted), execution=mark)
         if judgement["state"] == "grader_fault":     # judged again next run, never recorded
             judgements[student] = judgement
             progress.advance(failed=True)

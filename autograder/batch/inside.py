@@ -1,9 +1,14 @@
 """Runs inside the sandbox: execute one prepared notebook with nbclient, as nbgrader would.
 
-    python -I -m autograder.batch.inside PREPARED.ipynb EXECUTED.ipynb STATUS.json CELL_TIMEOUT MAX_OUTPUT_KB
+    python -I -m autograder.batch.inside PREPARED.ipynb CHANNEL_FD CELL_TIMEOUT MAX_OUTPUT_KB
 
-Nothing written here is trusted by the grader: the notebook is shown to the instructor, the
-status only explains a failure, and the observations are judged outside.
+What the grader gets back travels through CHANNEL_FD, a pipe it reads *while* the notebook
+runs, one JSON record per line: each observation cell's observation as it arrives, then the
+executed notebook and the run's status. No file is left in the scratch folder for the grader
+to read later, so nothing the notebook does after an observation (an IPython hook, a process
+left running) can rewrite it. The kernel never holds the pipe (it is not inherited), and this
+process makes itself non-dumpable so the kernel, running as the same user, cannot reach it
+through /proc or ptrace.
 """
 import json
 import os
@@ -13,8 +18,14 @@ import time
 # The kernel starts with PYTHONSAFEPATH (no folder of the notebook on sys.path), imports the
 # grader, then puts the notebook's folder at the *end* of sys.path: a student's own helper.py
 # still imports, but a shipped keras.py, numpy.py or autograder/ cannot shadow the real ones.
-KERNEL_PREFLIGHT = ("import autograder.batch.observe as _g, autograder.batch.output_cap as _o, sys as _s; "
-                    "_o.install({max_kb}); _s.path.append(''); del _g, _o, _s")
+# The tamper probe comes first: the originals it keeps are taken before any cell runs.
+KERNEL_PREFLIGHT = ("import autograder.batch.tamper_probe as _p, autograder.batch.observe as _g, "
+                    "autograder.batch.output_cap as _o, sys as _s; "
+                    "_o.install({max_kb}); _s.path.append(''); del _p, _g, _o, _s")
+OBSERVATION_MIME = "application/vnd.module07.observation+json"
+OBSERVE_PREFIX = '__import__("autograder.batch.observe"'
+# The prepared notebook's metadata: which cells the grader made observation cells.
+OBSERVATION_CELLS_KEY = "autograder_observation_cells"
 
 
 def limit_outputs(nb, max_kb):
@@ -38,8 +49,13 @@ def limited_client_class():
 
     class LimitedClient(NotebookClient):
         max_output_kb = 256
+        channel = None                  # callable(record): the observations' way out
+        observation_cells = frozenset()
 
         def output(self, outs, msg, display_id, cell_index):
+            data = msg.get("content", {}).get("data")
+            if msg["msg_type"] == "display_data" and isinstance(data, dict) and OBSERVATION_MIME in data:
+                return self._observation(outs, data[OBSERVATION_MIME], cell_index)
             sizes, cut = self.__dict__.setdefault("_sizes", {}), self.__dict__.setdefault("_cut", set())
             sizes[cell_index] = sizes.get(cell_index, 0) + len(json.dumps(msg.get("content", {})))
             # An error is always kept: it says why the cell stopped (an interrupt, say).
@@ -52,6 +68,15 @@ def limited_client_class():
                                                   f"after {self.max_output_kb} KB]\n"))
             return None
 
+        def _observation(self, outs, payload, cell_index):
+            # The first observation of an observation cell counts; anything later in that cell,
+            # or in any other cell, is the notebook's doing and is dropped.
+            seen = self.__dict__.setdefault("_observed", set())
+            if cell_index in self.observation_cells and cell_index not in seen and self.channel:
+                seen.add(cell_index)
+                self.channel({"type": "Observation", "cell": cell_index, "data": payload})
+            return None
+
         async def _async_handle_timeout(self, timeout, cell=None):
             # Remembered here: a cell flooding its output may never get its interrupt's error
             # message through before the kernel moves on.
@@ -61,17 +86,42 @@ def limited_client_class():
     return LimitedClient
 
 
-def main(prepared, executed, status_path, cell_timeout, max_output_kb=256):
+def _non_dumpable():
+    """No process of the sandbox's user (the kernel) may read this one's memory or descriptors."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)    # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass
+
+
+def open_channel(fd):
+    os.set_inheritable(fd, False)
+    stream = os.fdopen(fd, "wb", buffering=0)
+
+    def send(record):
+        try:
+            stream.write(json.dumps(record).encode("utf-8", "replace") + b"\n")
+        except (OSError, ValueError):       # the grader stopped reading: it has what it needs
+            pass
+    return send, stream
+
+
+def main(prepared, channel_fd, cell_timeout, max_output_kb=256):
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
+    _non_dumpable()
+    send, stream = open_channel(channel_fd)
     nb = nbformat.read(prepared, as_version=4)
     client_class = limited_client_class()
     client_class.max_output_kb = max_output_kb
+    client_class.channel = staticmethod(send)
+    client_class.observation_cells = frozenset(nb.metadata.get(OBSERVATION_CELLS_KEY, ()))
     client = client_class(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
-                            interrupt_on_timeout=True, startup_timeout=120,
-                            resources={"metadata": {"path": os.getcwd()}},
-                            extra_arguments=["--IPKernelApp.exec_lines=" + KERNEL_PREFLIGHT.format(max_kb=max_output_kb)])
+                          interrupt_on_timeout=True, startup_timeout=120,
+                          resources={"metadata": {"path": os.getcwd()}},
+                          extra_arguments=["--IPKernelApp.exec_lines=" + KERNEL_PREFLIGHT.format(max_kb=max_output_kb)])
     status = {"type": "ExecutionStatus", "state": "completed", "message": ""}
     start = time.monotonic()
     try:
@@ -89,10 +139,10 @@ def main(prepared, executed, status_path, cell_timeout, max_output_kb=256):
         status["message"] = (f"cell {', '.join(map(str, interrupted))} ran longer than {cell_timeout} s "
                              "and was interrupted")
     limit_outputs(nb, max_output_kb)
-    nbformat.write(nb, executed)
-    with open(status_path, "w") as f:
-        json.dump(status, f)
+    send({"type": "ExecutedNotebook", "notebook": nbformat.writes(nb)})
+    send(status)
+    stream.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))

@@ -1,11 +1,14 @@
 """After a batch: what grading must never change is exactly as it was before.
 
 The course's source/, release/ and submitted/ (the students' files), nbgrader_config.py,
-the reference solutions and thresholds, and every retraining result already in the cache
-(new results may appear; none may change).
+the reference solutions and thresholds, the grader's own package, every retraining result
+already in the cache (new results may appear; none may change), and the Python environment
+the grader runs from (by each file's size, mode and modification time: hashing a gigabyte
+of libraries would cost more than the batch's recording).
 """
 import hashlib
 import os
+import sys
 
 import autograder
 
@@ -37,13 +40,37 @@ def guarded_paths(course_dir):
     paths = {name: os.path.join(course_dir, name)
              for name in ("source", "release", "submitted", "nbgrader_config.py")}
     paths["reference"] = os.path.join(PACKAGE_ROOT, "reference")
+    paths["grader"] = os.path.dirname(os.path.abspath(autograder.__file__))
     paths["cache"] = os.path.join(ResultCache().root, "results")
     return {k: v for k, v in paths.items() if os.path.exists(v)}
 
 
+def environment_paths():
+    """The environment's folders, less those inside the guarded course or package (hashed)."""
+    return sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)})
+
+
 def snapshot(course_dir):
-    return {f"{name}:{os.path.relpath(path, root)}": _hash(path)
-            for name, root in guarded_paths(course_dir).items() for path in _files(root)}
+    marks = {f"{name}:{os.path.relpath(path, root)}": _hash(path)
+             for name, root in guarded_paths(course_dir).items() for path in _files(root)}
+    for root in environment_paths():
+        marks.update(_stat_marks(root))
+    return marks
+
+
+def _stat_marks(root):
+    """{"environment:path": "size mode mtime"} of every file under ``root`` but caches, read
+    by find(1) (a Python walk of a TensorFlow environment takes seconds)."""
+    import subprocess
+    out = subprocess.run(["find", root, "-name", "__pycache__", "-prune", "-o", "-type", "f",
+                          "-printf", "%s %m %T@ %p\\0"], capture_output=True, check=False).stdout
+    marks = {}
+    for entry in out.split(b"\0"):
+        if entry:
+            size, mode, mtime, path = entry.decode("utf-8", "replace").split(" ", 3)
+            if not path.endswith(".pyc"):
+                marks[f"environment:{path}"] = f"{size} {mode} {mtime}"
+    return marks
 
 
 def compare(before, after):

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 
+from ..atomic import write_json
 from ..nbgrader_steps import ASSIGNMENT
 
 BATCH_DIR = os.path.join(".autograder", "batch")
@@ -59,11 +60,4 @@ class Journal:
             return None
 
     def write(self, student, stage, value):
-        folder = self.workdir(student)
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"{stage}.json")
-        with open(path + ".tmp", "w") as f:
-            json.dump(value, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(path + ".tmp", path)
+        write_json(os.path.join(self.workdir(student), f"{stage}.json"), value)

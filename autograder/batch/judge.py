@@ -9,7 +9,10 @@ import contextlib
 import io
 
 from ..checks import CHECKS, CheckResult, ExtractedSubject
+from .records import Observations, clean_text
 from .suspicious import tampering
+
+KERNEL_CHECKS = tuple(name for name, check in CHECKS.items() if not check.from_model)
 
 STATE_REASONS = {
     "unreadable": "the submission could not be read: {message}",
@@ -67,16 +70,29 @@ def _from_kernel(check, reported, reason, withheld=""):
     return CheckResult(check.name, False, 0.0, check.points, message or "failed")
 
 
+def judge_safely(execution, reviewed=False):
+    """``judge``, with any exception turned into this student's judgement: every check failed,
+    the reason said (the batch goes on)."""
+    try:
+        return judge(execution, reviewed=reviewed)
+    except Exception as exc:
+        reason = f"the grader could not judge this submission: {type(exc).__name__}: {clean_text(exc, 300)}"
+        results = [CheckResult(c.name, False, 0.0, c.points, reason) for c in CHECKS.values()]
+        return {"type": "Judgement", "student": execution.get("student"), "hash": execution.get("hash"),
+                "state": "failed", "reason": reason, "score": 0.0,
+                "possible": sum(r.possible for r in results), "results": [r.to_dict() for r in results],
+                "log": "", "sweep": None, "retrained": {}, "flags": execution.get("flags") or [],
+                "withheld": False, "reviewed": bool(reviewed)}
+
+
 def judge(execution, reviewed=False):
     """A Judgement dict: one CheckResult per registered check, in registry order.
 
     ``reviewed``: the instructor has reviewed this (flagged) submission and trusts its kernel."""
-    observations = execution.get("observations") or {}
+    observations = Observations.from_json(execution.get("observations"), KERNEL_CHECKS)
     reason = execution_reason(execution)
-    models = observations.get("models") if isinstance(observations, dict) else None
-    subject = _Subject(models if isinstance(models, dict) else {}, reason)
-    reported = observations.get("checks") if isinstance(observations, dict) else None
-    reported = reported if isinstance(reported, dict) else {}
+    subject = _Subject({b: m.to_json() for b, m in observations.models.items()}, reason)
+    reported = {name: verdict.to_json() for name, verdict in observations.checks.items()}
     withheld = "" if reviewed else withheld_reason(execution.get("flags") or [])
     results = []
     with contextlib.redirect_stdout(io.StringIO()) as log:
@@ -85,6 +101,8 @@ def judge(execution, reviewed=False):
                 results.append(check.run(subject))
             else:
                 results.append(_from_kernel(check, reported.get(name), reason, withheld))
+    for result in results:      # student text reaches every message: make it safe to write anywhere
+        result.message = clean_text(result.message)
     state = execution.get("state")
     if subject.faults:
         state, reason = "grader_fault", "the grading machine failed: " + "; ".join(subject.faults)
@@ -92,7 +110,7 @@ def judge(execution, reviewed=False):
             "state": state, "reason": reason,
             "score": sum(r.points for r in results), "possible": sum(r.possible for r in results),
             "results": [r.to_dict() for r in results], "log": log.getvalue()[-4000:],
-            "sweep": observations.get("sweep") if isinstance(observations, dict) else None,
+            "sweep": observations.sweep,
             "retrained": _retrained(subject), "flags": execution.get("flags") or [],
             "withheld": bool(withheld), "reviewed": bool(reviewed)}
 

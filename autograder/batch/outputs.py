@@ -1,11 +1,12 @@
 """The batch's exports: grades.csv (from the gradebook), Gradescope results.json per
 student, summary.json and the instructor's report."""
-import json
 import os
 
+from ..atomic import write_json
 from ..checks import CHECKS
 from ..export import write_grades_csv
 from ..gradebook import read_scores
+from .records import clean_text
 
 EXPORTS_DIR = "exports"
 
@@ -22,24 +23,26 @@ def gradescope_results(judgement):
             "tests": tests}
 
 
-def _write_json(path, value):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        json.dump(value, f, indent=1)
-    os.replace(path + ".tmp", path)
-    return path
-
-
 def write_outputs(course_dir, judgements, summary):
+    """Every export; one student whose export fails is named in ``summary["export_failures"]``
+    and the others' exports are written."""
     from .report import write_report
     out = os.path.join(course_dir, EXPORTS_DIR)
     os.makedirs(out, exist_ok=True)
+    failures = summary.setdefault("export_failures", {})
     paths = {"grades_csv": write_grades_csv(read_scores(course_dir, sorted(judgements)),
                                             os.path.join(out, "grades.csv"))}
     for student, judgement in judgements.items():
-        _write_json(os.path.join(out, "gradescope", student, "results.json"), gradescope_results(judgement))
+        try:
+            write_json(os.path.join(out, "gradescope", student, "results.json"),
+                       gradescope_results(judgement), indent=1)
+        except Exception as exc:
+            failures[student] = f"gradescope: {type(exc).__name__}: {clean_text(exc, 300)}"
     paths["gradescope"] = os.path.join(out, "gradescope")
-    paths["report"] = write_report(os.path.join(out, "report.html"), judgements, summary)
+    try:
+        paths["report"] = write_report(os.path.join(out, "report.html"), judgements, summary)
+    except Exception as exc:
+        failures["(report)"] = f"{type(exc).__name__}: {clean_text(exc, 300)}"
     paths["summary"] = os.path.join(out, "summary.json")
-    _write_json(paths["summary"], dict(summary, outputs=paths))
+    write_json(paths["summary"], dict(summary, outputs=paths), indent=1)
     return paths

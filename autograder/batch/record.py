@@ -7,11 +7,13 @@ the gradebook, formgrader, ``nbgrader export`` and ``generate_feedback`` work as
 import copy
 import os
 import shutil
+import stat
 import warnings
 
 import nbformat
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import parse_utc
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, DeduplicateIds, LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
@@ -84,6 +86,22 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
     return nb
 
 
+def submission_time(course_dir, student):
+    """The submission's ``timestamp.txt`` as nbgrader reads it, or None: a file that is not a
+    plain file holding one date would make nbgrader refuse the whole record, so it is left
+    out (the submission is then graded as on time) and the judgement's note says so."""
+    path = os.path.join(course_dir, "submitted", student, ASSIGNMENT, "timestamp.txt")
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode) or os.path.getsize(path) > 100:
+            return None
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+        parse_utc(text)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, OverflowError):
+        return None
+    return text
+
+
 def _api(course_dir):
     config = load_config(course_dir)
     config.CourseDirectory.root = course_dir
@@ -116,9 +134,10 @@ def _record(course_dir, student, judgement, workdir, feedback, blank):
     shutil.rmtree(target, ignore_errors=True)
     os.makedirs(target)
     nbformat.write(nb, os.path.join(target, f"{ASSIGNMENT}.ipynb"))
-    stamp = os.path.join(course_dir, "submitted", student, ASSIGNMENT, "timestamp.txt")
-    if os.path.isfile(stamp):
-        shutil.copyfile(stamp, os.path.join(target, "timestamp.txt"))
+    stamp = submission_time(course_dir, student)
+    if stamp:
+        with open(os.path.join(target, "timestamp.txt"), "w") as f:
+            f.write(stamp)
     api = _api(course_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # SQLAlchemy's autoflush notes from inside nbgrader

@@ -40,6 +40,8 @@ class SandboxRun:
     timed_out: bool
     duration_s: float
     stderr: str
+    channel: bytes = b""            # what the sandbox wrote to its channel (see ``run``)
+    channel_truncated: bool = False
 
 
 def _hidden_paths(course_dir):
@@ -136,40 +138,79 @@ def command(argv, *, scratch, course_dir, settings, env, slot=0):
 
 
 def prepare_scratch(scratch, slot=0):
-    """Make ``scratch`` writable by the sandbox's user."""
-    uid, gid = user_for(slot)
+    """Make ``scratch`` writable by the sandbox's user (links are never followed)."""
+    from .scratch import hand_over
     if os.geteuid() == 0:
-        for root, dirs, files in os.walk(scratch):
-            for name in [root] + [os.path.join(root, n) for n in dirs + files]:
-                os.chown(name, uid, gid)
+        hand_over(scratch, *user_for(slot))
 
 
-def run(cmd, *, timeout, cwd=None, keep=4000, cpus=0.0, name="sandbox"):
+def run(cmd, *, timeout, cwd=None, keep=4000, cpus=0.0, name="sandbox", channel=None, channel_limit=0):
     """Run ``cmd`` in its own process group; kill the whole group at ``timeout``.
 
     Only the last ``keep`` bytes of stderr are kept, read as they come: a kernel may write
     gigabytes to its raw stderr, and neither our memory nor the disk should hold them.
-    ``cpus``: the CPU quota of everything it runs (see ``cpu_limit``); 0: none."""
+    ``cpus``: the CPU quota of everything it runs (see ``cpu_limit``); 0: none.
+    ``channel``: a ``Channel``; its write end is handed to the command (its number is in
+    ``cmd``), its read end drained as the command runs, keeping at most ``channel_limit``
+    bytes; both are closed when this returns."""
     from .cpu_limit import cpu_quota
-    with cpu_quota(name, cpus) as procs:
-        return _run(cmd, timeout, cwd, keep, procs)
+    try:
+        with cpu_quota(name, cpus) as procs:
+            return _run(cmd, timeout, cwd, keep, procs, channel, channel_limit)
+    finally:
+        if channel:
+            channel.close()
 
 
-def _run(cmd, timeout, cwd, keep, procs):
-    import collections
+class Channel:
+    """A pipe from a sandboxed command to the grader; each end is closed once."""
+
+    def __init__(self):
+        self.read_fd, self.write_fd = os.pipe()
+
+    def close_write(self):
+        if self.write_fd is not None:
+            os.close(self.write_fd)
+            self.write_fd = None
+
+    def close(self):
+        self.close_write()
+        if self.read_fd is not None:
+            os.close(self.read_fd)
+            self.read_fd = None
+
+
+def _drain(stream, keep_chunk, read=lambda s: s.read1(65536)):
     import threading
+
+    def loop():
+        for chunk in iter(lambda: read(stream), b""):
+            keep_chunk(chunk)
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+def _run(cmd, timeout, cwd, keep, procs, channel, channel_limit):
+    import collections
     from .cpu_limit import joiner
     start = time.monotonic()
+    pass_fds = (channel.write_fd,) if channel else ()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=joiner(procs))
+                            start_new_session=True, preexec_fn=joiner(procs), pass_fds=pass_fds)
     tail = collections.deque(maxlen=64)
+    readers = [_drain(proc.stderr, tail.append)]
+    received = {"chunks": [], "size": 0, "truncated": False}
+    if channel:
+        channel.close_write()       # ours; the command holds its own copy, and EOF comes when it ends
 
-    def drain():
-        for chunk in iter(lambda: proc.stderr.read1(65536), b""):
-            tail.append(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+        def keep_channel(chunk):
+            if received["size"] + len(chunk) > channel_limit:
+                received["truncated"] = True
+                return
+            received["chunks"].append(chunk)
+            received["size"] += len(chunk)
+        readers.append(_drain(channel.read_fd, keep_channel, read=lambda fd: os.read(fd, 1 << 20)))
     timed_out = False
     try:
         proc.wait(timeout=timeout)
@@ -180,6 +221,8 @@ def _run(cmd, timeout, cwd, keep, procs):
     except ProcessLookupError:
         pass
     proc.wait()
-    reader.join(timeout=10)
+    for reader in readers:
+        reader.join(timeout=10)
     err = b"".join(tail)[-keep:]
-    return SandboxRun(proc.returncode, timed_out, time.monotonic() - start, err.decode("utf-8", "replace"))
+    return SandboxRun(proc.returncode, timed_out, time.monotonic() - start, err.decode("utf-8", "replace"),
+                      b"".join(received["chunks"]), received["truncated"])

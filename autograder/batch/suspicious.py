@@ -10,6 +10,7 @@ outside the kernel whatever the flags say.
 import ast
 import os
 import sys
+import threading
 
 GRADER_MODULES_ALLOWED = {"autograder", "autograder.data", "autograder.budget", "autograder.notebook"}
 KERNEL_CALLS = {("os", "_exit"): "ends the kernel process (os._exit)",
@@ -39,25 +40,49 @@ def tampering(flags):
     return [f for f in flags if f.get("severity") == "tampering"]
 
 
+class Unscannable(Exception):
+    """A cell the scan cannot read (nesting past what the parser handles)."""
+
+
+# CPython 3.11 keeps the AST constructor's recursion state per interpreter, not per thread:
+# two pool threads parsing at once can fail each other with SystemError. One parse at a time.
+_PARSE_LOCK = threading.Lock()
+
+
+def _parse_one(source):
+    with _PARSE_LOCK:
+        try:
+            return ast.parse(source)
+        except (RecursionError, MemoryError, SystemError) as exc:
+            raise Unscannable(type(exc).__name__) from None
+
+
 def _parse(source):
     try:
-        return ast.parse(source)
+        return _parse_one(source)
     except SyntaxError:
         lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
         try:
-            return ast.parse("\n".join(lines))
+            return _parse_one("\n".join(lines))
         except SyntaxError:
             return None
 
 
 def scan(nb):
     """[{"cell", "line", "code", "why"}] for the notebook's code cells (test cells excluded)."""
-    trees = []
+    trees, unscannable = [], []
     for index, cell in enumerate(nb.cells, 1):
         if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade") and \
                 not cell.metadata.get("nbgrader", {}).get("solution"):
             continue
-        tree = _parse(cell.source)
+        try:
+            tree = _parse(cell.source)
+        except Unscannable as exc:
+            # Code nobody can read cannot be cleared either: the instructor looks at it.
+            unscannable.append({"cell": index, "line": 1, "code": cell.source.splitlines()[0][:80] if cell.source else "",
+                                "severity": "tampering",
+                                "why": f"is nested too deeply for the grader to read its code ({exc})"})
+            continue
         if tree is not None:
             trees.append((index, cell.source.splitlines(), tree))
     imported = set()
@@ -66,7 +91,7 @@ def scan(nb):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 imported.update((a.asname or a.name).split(".")[0] for a in node.names)
     imported.update({"sys", "builtins", "__builtins__", "get_ipython"})
-    flags = []
+    flags = list(unscannable)
 
     def flag(index, lines, node, why, severity="tampering"):
         line = getattr(node, "lineno", 1)

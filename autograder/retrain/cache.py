@@ -4,7 +4,8 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
+
+from ..atomic import write_json
 
 CACHE_VARIABLE = "AUTOGRADER_CACHE_DIR"
 
@@ -14,33 +15,59 @@ def default_dir():
         os.path.expanduser("~"), ".cache", "module07-autograder", "retrain")
 
 
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+# Where a functional model refers to its layers by name.
+GRAPH_KEYS = ("inbound_nodes", "input_layers", "output_layers")
+
+
 def canonical_config(config):
-    """The config with every layer and model name replaced by its position, so two students'
-    identical models (named dense_3 or dense_17) hash alike."""
+    """The config with the model's and its layers' names replaced by their positions, so two
+    students' identical models (named dense_3 or dense_17) hash alike.
+
+    Only names are renamed: the layer's own ``name`` and the functional graph's references to
+    it. Every other string (a dtype policy's "float16", an initializer, an activation) is kept,
+    since it changes what training computes."""
     names = {}
 
-    def collect(node):
-        if isinstance(node, dict):
-            cfg = node.get("config")
-            if "class_name" in node and isinstance(cfg, dict) and isinstance(cfg.get("name"), str):
-                names.setdefault(cfg["name"], f"n{len(names)}")
-            for value in node.values():
-                collect(value)
-        elif isinstance(node, list):
-            for value in node:
-                collect(value)
+    def collect(model):
+        cfg = model.get("config") if isinstance(model, dict) else None
+        if not isinstance(cfg, dict):
+            return
+        if isinstance(cfg.get("name"), str):
+            names.setdefault(cfg["name"], f"n{len(names)}")
+        for layer in cfg.get("layers") or []:
+            if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
+                continue
+            if isinstance(layer["config"].get("name"), str):
+                names.setdefault(layer["config"]["name"], f"n{len(names)}")
+            if layer.get("class_name") in MODEL_CLASSES:
+                collect(layer)
 
-    def rename(node):
+    def rename_refs(node):
         if isinstance(node, dict):
-            return {k: rename(v) for k, v in node.items()}
+            return {k: rename_refs(v) for k, v in node.items()}
         if isinstance(node, list):
-            return [rename(v) for v in node]
-        if isinstance(node, str) and node in names:
-            return names[node]
-        return node
+            return [rename_refs(v) for v in node]
+        return names.get(node, node) if isinstance(node, str) else node
+
+    def rename(node, layer_like):
+        if isinstance(node, list):
+            return [rename(v, layer_like) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            if key in GRAPH_KEYS:
+                out[key] = rename_refs(value)
+            elif key == "config" and layer_like and isinstance(value, dict):
+                out[key] = {k: (names.get(v, v) if k == "name" and isinstance(v, str) else
+                                rename(v, k == "layers")) for k, v in value.items()}
+            else:
+                out[key] = rename(value, key == "layers")
+        return out
 
     collect(config)
-    return rename(config)
+    return rename(config, True)
 
 
 def job_key(parts):
@@ -64,12 +91,7 @@ class ResultCache:
             return None
 
     def put(self, key, result):
-        path = self._path(key)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(result, f)
-        os.replace(tmp, path)
+        write_json(self._path(key), result)
 
     def clear(self):
         """Remove every cached result (and the cut datasets); returns how many results."""

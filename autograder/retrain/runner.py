@@ -175,14 +175,22 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
             failure = warm_worker(backend, gpu, slot).run(spec_path, out_path, timeout)
         else:
             failure = _fresh_worker(spec_path, out_path, work, backend, gpu, progress, timeout)
-        if failure:
+        if failure and failure["phase"] == "train":
+            # The model's own cost: kept with the student's result, so it is not paid again.
+            result = {"type": "RetrainRefused", "phase": "train", "message": failure["message"] +
+                      "; the grader retrains a model once, within a time limit, so a model this slow "
+                      "cannot be judged"}
+        elif failure:
             return {"type": "RetrainError", "key": key, "cached": False,
-                    "infrastructure": failure["phase"] == "worker", **failure}
-        with open(out_path) as f:
-            result = json.load(f)
+                    "infrastructure": True, **failure}
+        else:
+            with open(out_path) as f:
+                result = json.load(f)
     # The machine's fault, not the model's: the process died, or the data could not be read.
     result["infrastructure"] = result["type"] == "RetrainError" and result.get("phase") == "data"
     result.update(key=key, profile=profile, protocol=protocol.name, seed=seed, backend=backend)
-    if result["type"] in ("RetrainResult", "RetrainRefused") and use_cache:
-        cache.put(key, result)      # deterministic outcomes only; an infrastructure error is retried
+    if not result["infrastructure"] and use_cache:
+        # The model's outcome, whatever it is, is deterministic: paid once. A fault of the
+        # machine is retried on the next run.
+        cache.put(key, result)
     return dict(result, cached=False, total_wall_s=time.perf_counter() - start)

@@ -58,13 +58,15 @@ def run(spec):
     from ..seeding import set_seed
     from . import datasets
     from .protocols import get_protocol
-    from .safety import INPUT_DIMS, check_config
+    from .safety import INPUT_DIMS, check_config, check_optimizer
 
     protocol = get_protocol(spec["protocol"])
     budget = protocol.budget(spec["profile"])
     phase = "deserialize"
     try:
         params_estimate = check_config(spec["config"], input_dim=INPUT_DIMS.get(protocol.dataset))
+        if protocol.honour_student_optimizer and spec.get("optimizer"):
+            check_optimizer(spec["optimizer"])
         device = _device()
         import keras
         keras.backend.clear_session()       # nothing of the previous job on a warm worker
