@@ -30,6 +30,7 @@ class Op:
     rate: float = None
     regularizer: dict = None        # {"l1": float, "l2": float} or None
     momentum: float = None
+    trainable: bool = True
 
 
 @dataclass
@@ -158,7 +159,7 @@ def _ops_of(layer):
             act = "relu (modified)"
         return [Op("activation", name, cls, activation=act)]
     if cls == "BatchNormalization":
-        return [Op("batchnorm", name, cls, momentum=cfg.get("momentum"))]
+        return [Op("batchnorm", name, cls, momentum=cfg.get("momentum"), trainable=cfg.get("trainable", True) is not False)]
     if cls in ("Dropout", "AlphaDropout", "GaussianDropout", "SpatialDropout1D"):
         return [Op("dropout", name, cls, rate=float(cfg.get("rate", 0.0)))]
     if cls in PREPROCESSING:
@@ -183,6 +184,15 @@ def _flatten(config):
     if cls not in CONTAINERS:
         raise ModelConfigError(f"Expected a Keras model config. Received: class_name={cls!r}")
     layers, chain = [], True
+    outputs = config.get("config", {}).get("output_layers")
+    if isinstance(outputs, list) and outputs and isinstance(outputs[0], list) and len(outputs) > 1:
+        chain = False                   # a second output
+    used = {}
+    for layer in config.get("config", {}).get("layers", []):
+        for name in _inbound_names(layer.get("inbound_nodes") or []):
+            used[name] = used.get(name, 0) + 1
+    if any(count > 1 for count in used.values()):
+        chain = False                   # one layer's output feeds two: a branch
     for layer in config.get("config", {}).get("layers", []):
         if layer.get("class_name") in CONTAINERS:
             inner, inner_chain = _flatten(layer)
@@ -196,6 +206,22 @@ def _flatten(config):
                 chain = False
         layers.append(layer)
     return layers, chain
+
+
+def _inbound_names(nodes):
+    """Names of the layers a functional layer's inbound nodes read from."""
+    names, stack = [], [nodes]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            history = node.get("config", {}).get("keras_history") if isinstance(node.get("config"), dict) else None
+            if isinstance(history, list) and history and isinstance(history[0], str):
+                names.append(history[0])
+            else:
+                stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return names
 
 
 def load_config(model_or_config):

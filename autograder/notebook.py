@@ -47,17 +47,23 @@ def _stderr_to(buffer):
                 buffer.write(f"{w.category.__name__}: {w.message}\n")
 
 
-def run_check(name, namespace):
-    """Run one named check against the notebook namespace; returns its CheckResult."""
+@contextlib.contextmanager
+def quiet():
+    """Whatever libraries write on stderr meanwhile is summed up on stdout, in one line."""
     noise = io.StringIO()
     with _stderr_to(noise):
-        result = get_check(name).run(subject_for(namespace))
+        yield
     text = noise.getvalue().strip()
     if text:
         lines = text.splitlines()
         print(f"(library messages on stderr during this check, not counted against you: "
               f"{len(lines)} line(s); first: {lines[0][:200]})")
-    return result
+
+
+def run_check(name, namespace):
+    """Run one named check against the notebook namespace; returns its CheckResult."""
+    with quiet():
+        return get_check(name).run(subject_for(namespace))
 
 
 def check(name, namespace):

@@ -19,7 +19,7 @@ from . import records, sandbox
 from . import scratch as scratch_mod
 from .inside import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX
 
-OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals())'
+OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {seed})'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
 OWN_IDS = set(CHECKS) | {f"ex{n}_solution" for n in (1, 2, 3)}
@@ -56,7 +56,7 @@ def read_submission(path):
     return nb
 
 
-def prepare(nb):
+def prepare(nb, seed=0):
     """The notebook to execute: each test cell replaced by the observation of its check;
     the checks whose test cell was deleted are observed at the end (nbgrader's record puts
     their cells back). The cells the grader made observation cells are listed in the
@@ -66,14 +66,14 @@ def prepare(nb):
     for index, cell in enumerate(nb.cells):
         name = cell.metadata.get("nbgrader", {}).get("grade_id")
         if name in CHECKS and cell.cell_type == "code":
-            cell.source = OBSERVE_CELL.format(name=name)
+            cell.source = OBSERVE_CELL.format(name=name, seed=int(seed))
             cell.outputs = []
             present.add(name)
             cells.append(index)
     for name in CHECKS:
         if name not in present:
             cells.append(len(nb.cells))
-            nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(name=name)))
+            nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(name=name, seed=int(seed))))
     nb.metadata[OBSERVATION_CELLS_KEY] = cells
     return nb
 
@@ -118,12 +118,16 @@ def run_prepared(scratch, prepared, *, course_dir, settings, slot=0):
 
 
 def execute(*, student, submission_dir, notebook_name, workdir, course_dir, settings, slot=0,
-            content_hash=None):
+            content_hash=None, seed=None):
     """Execute one submission; returns an ExecutionResult dict. Never raises for the student's
-    faults: they become ``state`` and ``message``."""
+    faults: they become ``state`` and ``message``. ``seed``: the grading-time inputs' seed
+    (``journal.grading_seed``); the judge rebuilds the same inputs from it."""
+    if seed is None:
+        import secrets
+        seed = secrets.randbits(31)
     result = {"type": "ExecutionResult", "student": student, "hash": content_hash,
               "state": "completed", "message": "", "duration_s": 0.0, "observations": None,
-              "sandboxed": bool(settings.enabled)}
+              "sandboxed": bool(settings.enabled), "seed": int(seed)}
     os.makedirs(workdir, exist_ok=True)
     try:
         nb = read_submission(os.path.join(submission_dir, notebook_name))
@@ -142,11 +146,16 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
 
 def _scan(nb, submission_dir, notebook_name):
     from .suspicious import scan, scan_folder
+    from .timestamps import read_timestamp
+    _, problem = read_timestamp(submission_dir)
+    notes = [{"cell": 0, "line": 0, "code": "timestamp.txt", "severity": "notice",
+              "why": f"has a `timestamp.txt` that {problem}: left out, so the work counts as handed in on time"}
+             ] if problem else []
     try:
-        return scan(nb) + scan_folder(submission_dir, notebook_name)
+        return notes + scan(nb) + scan_folder(submission_dir, notebook_name)
     except Exception as exc:
-        return [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
-                 "why": f"could not be read by the grader's code scan ({type(exc).__name__})"}]
+        return notes + [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
+                         "why": f"could not be read by the grader's code scan ({type(exc).__name__})"}]
 
 
 def _run(result, nb, submission_dir, workdir, course_dir, settings, slot):
@@ -156,7 +165,7 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot):
         # notebook too, but only regular files, and none that configure the kernel.
         result["flags"] += scratch_mod.copy_submission(submission_dir, scratch)
         prepared = os.path.join(scratch, scratch_mod.GRADER_PREFIX + "prepared.ipynb")
-        nbformat.write(prepare(nb), prepared)
+        nbformat.write(prepare(nb, result["seed"]), prepared)
         run = run_prepared(scratch, prepared, course_dir=course_dir, settings=settings, slot=slot)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

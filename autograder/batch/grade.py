@@ -11,7 +11,7 @@ from ..checks import CHECKS
 from ..nbgrader_steps import ASSIGNMENT
 from . import sandbox
 from .execute import execute
-from .journal import Journal, digest, submission_hash
+from .journal import Journal, digest, grading_seed, submission_hash
 from .judge import judge_safely
 from .records import clean_text
 from .pool import LocalPool, visible_gpus
@@ -39,13 +39,13 @@ def discover(course_dir):
     return found
 
 
-def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_settings, slot=0, gpu=None):
+def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_settings, seed=None, slot=0, gpu=None):
     """One submission's execution (module-level, so Ray can ship it); whatever happens is
     this student's result."""
     try:
         return execute(student=student, submission_dir=folder, notebook_name=f"{ASSIGNMENT}.ipynb",
                        workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
-                       slot=slot, content_hash=content_hash)
+                       slot=slot, content_hash=content_hash, seed=seed)
     except Exception as exc:
         return {"type": "ExecutionResult", "student": student, "hash": content_hash, "state": "failed",
                 "message": f"the grader could not run this submission: {type(exc).__name__}: {clean_text(exc, 300)}",
@@ -82,7 +82,8 @@ def _execute_all(course_dir, journal, found, hashes, box, pool, show):
     for student in todo:
         leaders.setdefault(hashes[student], []).append(student)
     jobs = [dict(course_dir=course_dir, student=group[0], folder=found[group[0]],
-                 workdir=journal.workdir(group[0]), content_hash=h, sandbox_settings=_sandbox_traits(box))
+                 workdir=journal.workdir(group[0]), content_hash=h, sandbox_settings=_sandbox_traits(box),
+                 seed=grading_seed(course_dir, h))
             for h, group in leaders.items()]
     groups = list(leaders.values())
     for index, result in pool.map(execute_task, jobs):

@@ -1,16 +1,17 @@
 """Stage 2, trusted: turn what a notebook left into check results.
 
 Checks marked ``from_model`` run here against the extracted model configs (described, and
-retrained by ``autograder.retrain`` in a clean process); the others are the verdicts the
-kernel reported, re-scored from the registry's points. Input: an ExecutionResult dict.
-Output: a Judgement dict.
+retrained by ``autograder.retrain`` in a clean process); the others are judged here from what
+the kernel observed the student's functions return on the grading-time inputs (rebuilt from
+the execution's seed). Input: an ExecutionResult dict. Output: a Judgement dict.
 """
 import contextlib
 import io
 
 from ..checks import CHECKS, CheckResult, ExtractedSubject
+from ..checks.inputs import GradingInputs
 from .records import Observations, clean_text
-from .suspicious import tampering
+from .suspicious import against_grader
 
 KERNEL_CHECKS = tuple(name for name, check in CHECKS.items() if not check.from_model)
 
@@ -45,8 +46,9 @@ class _Subject(ExtractedSubject):
 
 
 def withheld_reason(flags):
-    """Why the in-kernel checks of a tampering submission earn nothing yet, or ''."""
-    found = tampering(flags)
+    """Why the observed checks of a submission that tampers with the grader itself (the only
+    code that could forge an observation) earn nothing yet, or ''."""
+    found = against_grader(flags)
     if not found:
         return ""
     first = found[0]
@@ -57,17 +59,15 @@ def withheld_reason(flags):
             "and can restore the points")
 
 
-def _from_kernel(check, reported, reason, withheld=""):
-    """The kernel's verdict on a check, trusted only for pass/fail and re-scored here."""
-    if not isinstance(reported, dict) or not isinstance(reported.get("passed"), bool):
+def _from_kernel(check, observed, inputs, reason, withheld=""):
+    """The check judged here from what the kernel observed the student's functions return."""
+    if observed is None:
         why = reason or "its test cell did not run (was it deleted, or did the notebook stop before it?)"
         return CheckResult(check.name, False, 0.0, check.points, f"the check could not run: {why}")
-    message = str(reported.get("message", ""))[:2000]
-    if reported["passed"] and withheld:
+    result = check.judge(observed.to_json(), inputs)
+    if result.passed and withheld:
         return CheckResult(check.name, False, 0.0, check.points, withheld)
-    if reported["passed"]:
-        return CheckResult(check.name, True, check.points, check.points, check.description)
-    return CheckResult(check.name, False, 0.0, check.points, message or "failed")
+    return result
 
 
 def judge_safely(execution, reviewed=False):
@@ -92,7 +92,7 @@ def judge(execution, reviewed=False):
     observations = Observations.from_json(execution.get("observations"), KERNEL_CHECKS)
     reason = execution_reason(execution)
     subject = _Subject({b: m.to_json() for b, m in observations.models.items()}, reason)
-    reported = {name: verdict.to_json() for name, verdict in observations.checks.items()}
+    inputs = GradingInputs(execution.get("seed") if isinstance(execution.get("seed"), int) else 0)
     withheld = "" if reviewed else withheld_reason(execution.get("flags") or [])
     results = []
     with contextlib.redirect_stdout(io.StringIO()) as log:
@@ -100,7 +100,7 @@ def judge(execution, reviewed=False):
             if check.from_model:
                 results.append(check.run(subject))
             else:
-                results.append(_from_kernel(check, reported.get(name), reason, withheld))
+                results.append(_from_kernel(check, observations.checks.get(name), inputs, reason, withheld))
     for result in results:      # student text reaches every message: make it safe to write anywhere
         result.message = clean_text(result.message)
     state = execution.get("state")

@@ -6,8 +6,9 @@ each sent to the grader as the cell runs:
 - for the checks judged from the model (``from_model``): the Keras config and compile
   optimizer of the exercise's models; the grader describes and retrains them outside;
 - for the checks that must call the student's functions (the sweep, the plot, the data
-  loader, the callback): their verdicts. Code that tampers with the kernel can forge these;
-  the README's security model says what that can and cannot gain.
+  loader, the callback): what those functions returned on inputs drawn at grading time from
+  a seed the notebook could not know in advance. The grader judges these outputs; the
+  README's security model says what code that tampers with the kernel can still forge.
 """
 import contextlib
 import io
@@ -35,23 +36,38 @@ def _model(subject, builder):
 
 def _sweep(namespace):
     """The class report's sweep curves: the notebook's own sweep results, if any."""
+    import math
     results = namespace.get("sweep_results")
     try:
-        return {str(float(r)): float(v["best_val_acc"]) for r, v in results.items()}
+        sweep = {str(float(r)): float(v["best_val_acc"]) for r, v in list(results.items())[:32]}
     except Exception:
         return None
+    return sweep if all(math.isfinite(float(r)) and math.isfinite(v) for r, v in sweep.items()) else None
 
 
 _OBSERVED_BUILDERS = set()
 
 
-def observe(name, namespace):
+def _outputs(check, subject, inputs):
+    """The check's observation of the student's functions on the grading-time inputs."""
+    try:
+        return check.observation(subject, inputs)
+    except KeyboardInterrupt:
+        return {"problem": "the student's function did not return within the cell's time limit"}
+    except Exception as exc:
+        return {"problem": f"the check could not run: {type(exc).__name__}: {exc}"}
+
+
+def observe(name, namespace, seed):
     """Observe check ``name`` against the namespace as it is now, and hand the observation to
-    the grader at once (a display message the sandbox's runner streams out, see ``inside``)."""
+    the grader at once (a display message the sandbox's runner streams out, see ``inside``).
+    Only what the student's functions returned, on inputs drawn from ``seed``, is reported:
+    the grader judges it."""
     from IPython.display import display
 
     from ..checks import get_check
-    from ..notebook import run_check, subject_for
+    from ..checks.inputs import GradingInputs
+    from ..notebook import quiet, subject_for
     from .inside import OBSERVATION_MIME
     from .tamper_probe import findings
     check = get_check(name)
@@ -63,7 +79,8 @@ def observe(name, namespace):
                     _OBSERVED_BUILDERS.add(builder)
                     out["models"][builder] = _model(subject_for(namespace), builder)
         else:
-            out["checks"][name] = run_check(name, namespace).to_dict()
+            with quiet():
+                out["checks"][name] = _outputs(check, subject_for(namespace), GradingInputs(seed))
     out["sweep"] = _sweep(namespace)
     out["tampered"] = findings()
     display({OBSERVATION_MIME: out}, raw=True)

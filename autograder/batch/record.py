@@ -7,13 +7,11 @@ the gradebook, formgrader, ``nbgrader export`` and ``generate_feedback`` work as
 import copy
 import os
 import shutil
-import stat
 import warnings
 
 import nbformat
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.utils import parse_utc
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, DeduplicateIds, LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
@@ -21,6 +19,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
 from ..nbgrader_steps import ASSIGNMENT, notebook_path
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
 from .settings import load_config
+from .timestamps import read_timestamp
 
 JUDGED_DIR = os.path.join(".autograder", "judged")
 
@@ -86,22 +85,6 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
     return nb
 
 
-def submission_time(course_dir, student):
-    """The submission's ``timestamp.txt`` as nbgrader reads it, or None: a file that is not a
-    plain file holding one date would make nbgrader refuse the whole record, so it is left
-    out (the submission is then graded as on time) and the judgement's note says so."""
-    path = os.path.join(course_dir, "submitted", student, ASSIGNMENT, "timestamp.txt")
-    try:
-        if not stat.S_ISREG(os.lstat(path).st_mode) or os.path.getsize(path) > 100:
-            return None
-        with open(path, encoding="utf-8") as f:
-            text = f.read().strip()
-        parse_utc(text)
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, OverflowError):
-        return None
-    return text
-
-
 def _api(course_dir):
     config = load_config(course_dir)
     config.CourseDirectory.root = course_dir
@@ -134,7 +117,7 @@ def _record(course_dir, student, judgement, workdir, feedback, blank):
     shutil.rmtree(target, ignore_errors=True)
     os.makedirs(target)
     nbformat.write(nb, os.path.join(target, f"{ASSIGNMENT}.ipynb"))
-    stamp = submission_time(course_dir, student)
+    stamp, _ = read_timestamp(os.path.join(course_dir, "submitted", student, ASSIGNMENT))
     if stamp:
         with open(os.path.join(target, "timestamp.txt"), "w") as f:
             f.write(stamp)

@@ -48,6 +48,10 @@ def depth(value):
     return deepest
 
 
+def _no_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def loads(text, *, max_bytes, max_depth=MAX_DEPTH, what="record"):
     """json.loads within a size and a depth; RecordInvalid otherwise."""
     if isinstance(text, bytes):
@@ -62,7 +66,7 @@ def loads(text, *, max_bytes, max_depth=MAX_DEPTH, what="record"):
     if len(text) > max_bytes:
         raise RecordInvalid(f"the {what} is {len(text) // 1024} KB, more than the {max_bytes // 1024} KB allowed")
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
         raise RecordInvalid(f"the {what} is nested more deeply than {max_depth} levels") from None
     except ValueError as exc:
@@ -126,19 +130,28 @@ class ModelObservation:
         return {"config": self.config, "optimizer": self.optimizer, "args": list(self.args)}
 
 
+MAX_OUTPUT_BYTES = 512 * 2**10
+
+
 @dataclass(frozen=True)
-class KernelVerdict:
-    passed: bool
-    message: str
+class KernelObservation:
+    """What a check's observation saw the student's functions return (``outputs``, judged by
+    the grader), or why it could not call them (``problem``)."""
+    outputs: object = None
+    problem: str = None
 
     @classmethod
     def from_json(cls, data):
-        if not isinstance(data, dict) or not isinstance(data.get("passed"), bool):
-            raise RecordInvalid("a verdict needs `passed` (true or false)")
-        return cls(data["passed"], clean_text(data.get("message", "")))
+        if not isinstance(data, dict) or not ("outputs" in data or "problem" in data):
+            raise RecordInvalid("an observation needs `outputs` or a `problem`")
+        if "problem" in data:
+            return cls(problem=clean_text(data["problem"]))
+        outputs = loads(json.dumps(data["outputs"], allow_nan=True), max_bytes=MAX_OUTPUT_BYTES,
+                        max_depth=12, what="check's observation")
+        return cls(outputs=_clean_strings(outputs))
 
     def to_json(self):
-        return {"passed": self.passed, "message": self.message}
+        return {"problem": self.problem} if self.problem is not None else {"outputs": self.outputs}
 
 
 @dataclass
@@ -146,7 +159,7 @@ class Observations:
     """Everything the observation cells reported, merged in the order they ran; the first
     observation of a builder or a check is the one that counts."""
     models: dict = field(default_factory=dict)      # builder -> ModelObservation
-    checks: dict = field(default_factory=dict)      # check name -> KernelVerdict
+    checks: dict = field(default_factory=dict)      # check name -> KernelObservation
     sweep: dict = None                              # str(rate) -> best validation accuracy
     tampered: list = field(default_factory=list)
 
@@ -162,9 +175,9 @@ class Observations:
         for name in kernel_checks:
             if name in checks and name not in self.checks:
                 try:
-                    self.checks[name] = KernelVerdict.from_json(checks[name])
-                except RecordInvalid:
-                    pass
+                    self.checks[name] = KernelObservation.from_json(checks[name])
+                except RecordInvalid as exc:
+                    self.checks[name] = KernelObservation(problem=f"the grader could not read what it observed: {exc}")
         if self.sweep is None:
             self.sweep = _sweep(data.get("sweep"))
         found = data.get("tampered")
@@ -176,7 +189,7 @@ class Observations:
 
     def to_json(self):
         return {"type": "Observations", "models": {b: m.to_json() for b, m in self.models.items()},
-                "checks": {n: v.to_json() for n, v in self.checks.items()},
+                "checks": {n: o.to_json() for n, o in self.checks.items()},
                 "sweep": self.sweep, "tampered": list(self.tampered)}
 
     @classmethod

@@ -16,9 +16,11 @@ CONFIG_FILES = {"ipython_config.py", "ipython_config.json", "ipython_kernel_conf
                 "ipython_kernel_config.json", "jupyter_config.py", "jupyter_config.json",
                 "jupyter_client_config.py", "jupyter_client_config.json", "matplotlibrc",
                 "sitecustomize.py", "usercustomize.py"}
-# Where timestamps come from: nbgrader's own collection or ``autograder collect``, never the
-# student's folder as it is run.
+# nbgrader's record of when the work was handed in: read by the record stage (``timestamps``),
+# never part of what the notebook runs with.
 RECORD_FILES = {"timestamp.txt"}
+# Left behind without a word: Jupyter's own autosaves.
+SILENT_DIRS = {".ipynb_checkpoints"}
 MAX_FILES = 2000
 COPY_CHUNK = 1 << 20
 
@@ -46,8 +48,6 @@ def _why_left(rel, info, top_level):
         return "is a hidden folder (the kernel's configuration folders are the grader's)"
     if top_level and name in CONFIG_FILES:
         return "would configure the kernel or its libraries"
-    if top_level and name in RECORD_FILES:
-        return "is the grader's record of when the work was submitted"
     return ""
 
 
@@ -67,6 +67,8 @@ def copy_submission(source, scratch):
         for name in sorted(dirs):
             rel = name if top else os.path.join(rel_root, name)
             why = _why_left(rel, os.lstat(os.path.join(root, name)), top)
+            if why and name in SILENT_DIRS:
+                continue
             if why:
                 leave(rel, why)
                 continue
@@ -74,6 +76,8 @@ def copy_submission(source, scratch):
             kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
+            if top and name in RECORD_FILES:
+                continue
             rel = name if top else os.path.join(rel_root, name)
             path = os.path.join(root, name)
             why = _why_left(rel, os.lstat(path), top)

@@ -1,11 +1,13 @@
 """Code in a submission that tampers with the libraries, the grader or the kernel, found by
 reading it (never by running it), so the instructor can review those submissions.
 
-Each flag has a severity. ``tampering``: code that can change what the grader observes in the
-kernel; the checks observed there are withheld until the instructor reviews the submission
-(``c.Batch.reviewed``). ``notice``: worth a look, changes nothing (e.g. a shipped ``keras.py``,
-which the kernel no longer lets shadow the library). Model structure and accuracy are judged
-outside the kernel whatever the flags say.
+Each flag has a severity. ``tampering``: code that changes libraries, Python or the kernel,
+for the instructor to review. Those aimed at the grader's own code (``against_grader``) can
+forge what the kernel observes, so the observed checks are withheld until the instructor
+reviews the submission (``c.Batch.reviewed``); the others are judged on their effects.
+``notice``: worth a look, changes nothing (e.g. a shipped ``keras.py``, which the kernel no
+longer lets shadow the library). Model structure and accuracy are judged outside the kernel
+whatever the flags say.
 """
 import ast
 import os
@@ -36,8 +38,18 @@ def _root(node):
 
 
 def tampering(flags):
-    """The flags that withhold the in-kernel checks."""
+    """The flags an instructor should review."""
     return [f for f in flags if f.get("severity") == "tampering"]
+
+
+# What only code aimed at the grader's own observation can be: these withhold the observed
+# checks until reviewed. Library patches are judged on their effects (a sweep trained by a
+# patched ``fit`` fails its honesty check); IPython's error handling no longer decides anything.
+AGAINST_GRADER = ("grader's", "nested too deeply", "could not be read by the grader")
+
+
+def against_grader(flags):
+    return [f for f in tampering(flags) if any(phrase in str(f.get("why", "")) for phrase in AGAINST_GRADER)]
 
 
 class Unscannable(Exception):

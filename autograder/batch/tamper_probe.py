@@ -107,5 +107,5 @@ def findings():
                           for m, member in vars(value).items() if _foreign(member, roots)]
     from ..checks import CHECKS
     found += [f"the grader's check `{name}` runs code from the notebook"
-              for name, check in CHECKS.items() if _foreign(check.function, roots)]
+              for name, check in CHECKS.items() if _foreign(check.function, roots) or _foreign(check.observe, roots)]
     return sorted(set(found))

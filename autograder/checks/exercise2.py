@@ -9,7 +9,8 @@ def _problems(subject, builder, batchnorm):
     desc = subject.description(builder)
     problems = (s.structure_problems(desc) + s.input_problems(desc, 784)
                 + s.hidden_units_problems(desc, HIDDEN_UNITS) + s.activation_problems(desc)
-                + s.batchnorm_problems(desc, batchnorm) + s.output_problems(desc))
+                + s.batchnorm_problems(desc, batchnorm) + s.output_problems(desc)
+                + s.no_other_regularization(desc))
     return [f"`{builder}()`: {p}" for p in problems]
 
 

@@ -1,4 +1,6 @@
 """Exercise 3: regularization for CIFAR-10."""
+import functools
+
 import numpy as np
 
 from . import structure as s
@@ -6,8 +8,13 @@ from .registry import check
 from .subject import Problem
 
 INPUT_DIM = 3072
+# What counts as regularization in Exercise 3 (the notebook states the same ranges): a rate or a
+# factor outside them regularizes in name only (Dropout(1e-6), l2(1e-12)) or stops learning.
+DROPOUT_RANGE = (0.1, 0.6)
+L2_RANGE = (1e-6, 1e-1)
 
 
+@functools.lru_cache(maxsize=1)
 def reference_split():
     """The module's split: train_test_split(test_size=0.2, random_state=42) of the training set."""
     from sklearn.model_selection import train_test_split
@@ -17,50 +24,73 @@ def reference_split():
     return x, y.reshape(-1), train_idx, valid_idx
 
 
-def _loaded(subject):
+def _summary(array):
+    """What the checks need to know of one returned array, as plain data."""
+    a = np.asarray(array)
+    out = {"shape": [int(d) for d in a.shape[:4]], "dtype": str(a.dtype)[:20], "min": None, "max": None}
+    if a.size and np.issubdtype(a.dtype, np.number):
+        low, high = float(a.min()), float(a.max())
+        out["min"], out["max"] = (low if np.isfinite(low) else None), (high if np.isfinite(high) else None)
+    return out
+
+
+SPLIT_LABELS, SPLIT_ROWS = 10000, 100
+
+
+def observe_load(subject, inputs):
+    """Shapes, dtypes and ranges of the four arrays; the validation labels and the sums of the
+    first validation images' pixels (for the split check, judged against the grader's own)."""
     def load():
         data = subject.call("load_cifar10_flat")
         if not isinstance(data, (tuple, list)) or len(data) != 4:
             raise Problem("`load_cifar10_flat()` must return (X_train, y_train, X_valid, y_valid)")
-        return [np.asarray(a) for a in data]
+        arrays = [np.asarray(a) for a in data]
+        out = {name: _summary(a) for name, a in zip(("X_train", "y_train", "X_valid", "y_valid"), arrays)}
+        y_valid, x_valid = arrays[3].reshape(-1), arrays[2]
+        out["y_valid_labels"] = [int(v) for v in y_valid[:SPLIT_LABELS]] if np.issubdtype(y_valid.dtype, np.number) else None
+        head = x_valid[:SPLIT_ROWS].reshape(len(x_valid[:SPLIT_ROWS]), -1).astype("float64") if x_valid.ndim else None
+        out["x_valid_row_sums"] = [float(v) for v in head.sum(axis=1)] if head is not None and head.size else None
+        return out
     return subject.memo("ex3_loaded", load)
 
 
-@check("ex3_load", exercise=3, points=1,
+@check("ex3_load", exercise=3, points=1, observe=observe_load,
        description="load_cifar10_flat returns flat float32 images in [0, 1] and 1-D labels, split 80/20")
-def load(subject):
-    x_train, y_train, x_valid, y_valid = _loaded(subject)
+def load(outputs, inputs):
     problems = []
-    for name, x, n in (("X_train", x_train, 40000), ("X_valid", x_valid, 10000)):
-        if x.shape != (n, INPUT_DIM):
-            problems.append(f"{name} must have shape ({n}, {INPUT_DIM}). Received: {x.shape}")
-        elif x.dtype != np.float32:
-            problems.append(f"{name} must be float32. Received: {x.dtype}")
-        elif x.min() < 0.0 or x.max() > 1.0:
+    for name, n in (("X_train", 40000), ("X_valid", 10000)):
+        x = outputs[name]
+        if x["shape"] != [n, INPUT_DIM]:
+            problems.append(f"{name} must have shape ({n}, {INPUT_DIM}). Received: {tuple(x['shape'])}")
+        elif x["dtype"] != "float32":
+            problems.append(f"{name} must be float32. Received: {x['dtype']}")
+        elif x["min"] is None or x["min"] < 0.0 or x["max"] > 1.0:
             problems.append(f"{name} must be scaled to [0, 1] (divide by 255). "
-                            f"Received values in [{x.min():g}, {x.max():g}]")
-    for name, y, n in (("y_train", y_train, 40000), ("y_valid", y_valid, 10000)):
-        if y.shape != (n,):
+                            f"Received values in [{x['min']}, {x['max']}]")
+    for name, n in (("y_train", 40000), ("y_valid", 10000)):
+        y = outputs[name]
+        if y["shape"] != [n]:
             problems.append(f"{name} must be a 1-D array of {n} labels (use .flatten()). "
-                            f"Received shape: {y.shape}")
-        elif not np.issubdtype(y.dtype, np.integer):
-            problems.append(f"{name} must hold integer labels. Received: {y.dtype}")
+                            f"Received shape: {tuple(y['shape'])}")
+        elif not str(y["dtype"]).startswith(("int", "uint")):
+            problems.append(f"{name} must hold integer labels. Received: {y['dtype']}")
     return problems
 
 
-@check("ex3_load_split", exercise=3, points=1, hidden=True,
+@check("ex3_load_split", exercise=3, points=1, hidden=True, observe=observe_load,
        description="the validation split is the module's (train_test_split, random_state=42)")
-def load_split(subject):
-    _, _, x_valid, y_valid = _loaded(subject)
+def load_split(outputs, inputs):
+    # Judged on the split alone: label shape and pixel scale are ex3_load's business.
     x, y, _, valid_idx = reference_split()
-    # Judge the split alone: label shape and pixel scale are ex3_load's business.
-    y_valid = y_valid.reshape(-1)
-    head = x_valid[:100].reshape(len(x_valid[:100]), -1).astype("float32")
-    if head.size and head.max() > 1.5:
-        head = head / 255.0
-    expected = x[valid_idx[:100]].reshape(-1, INPUT_DIM).astype("float32") / 255.0
-    if y_valid.shape != (len(valid_idx),) or not np.array_equal(y_valid.astype(np.int64), y[valid_idx]) \
-            or head.shape != expected.shape or not np.allclose(head, expected, atol=1e-6):
+    labels, sums = outputs.get("y_valid_labels"), outputs.get("x_valid_row_sums")
+    expected = x[valid_idx[:SPLIT_ROWS]].reshape(-1, INPUT_DIM).astype("float64").sum(axis=1)
+    ok = isinstance(labels, list) and labels == [int(v) for v in y[valid_idx]]
+    if ok and isinstance(sums, list) and len(sums) == len(expected) and all(isinstance(v, float) for v in sums):
+        got = np.asarray(sums)
+        ok = np.allclose(got, expected, rtol=1e-4) or np.allclose(got, expected / 255.0, rtol=1e-4)
+    else:
+        ok = False
+    if not ok:
         return ["the validation split differs from the module's: use train_test_split(X, y, "
                 "test_size=0.2, random_state=42) on the full training set, without shuffling first"]
     return []
@@ -84,16 +114,22 @@ def model(subject):
         where = f"hidden layer {b.index} (Dense {b.units})"
         if not b.has_batchnorm:
             problems.append(f"{where}: no BatchNormalization")
+        elif any(op.kind == "batchnorm" and not op.trainable for op in b.ops):
+            problems.append(f"{where}: its BatchNormalization is frozen (trainable=False), so it never "
+                            "learns the batch statistics it normalizes with")
         rates = b.dropout_rates
         if not rates:
             problems.append(f"{where}: no Dropout")
-        elif not all(0.0 < r < 1.0 for r in rates):
-            problems.append(f"{where}: the dropout rate must be between 0 and 1 (exclusive). "
-                            f"Received: {rates}")
+        elif not all(DROPOUT_RANGE[0] <= r <= DROPOUT_RANGE[1] for r in rates):
+            problems.append(f"{where}: a dropout rate that regularizes lies between {DROPOUT_RANGE[0]} and "
+                            f"{DROPOUT_RANGE[1]}. Received: {rates}")
         reg = b.regularizer
         if not reg or reg["l2"] <= 0.0:
             problems.append(f"{where}: no L2 kernel regularizer "
                             "(use kernel_regularizer=regularizers.l2(...))")
+        elif not L2_RANGE[0] <= reg["l2"] <= L2_RANGE[1]:
+            problems.append(f"{where}: an L2 factor that regularizes lies between {L2_RANGE[0]:g} and "
+                            f"{L2_RANGE[1]:g}. Received: {reg['l2']:g}")
         if b.activation is None:
             problems.append(f"{where}: no activation")
     problems += s.output_problems(desc)
@@ -117,22 +153,40 @@ def baseline(subject):
     return [f"`{builder}()`: {p}" for p in problems]
 
 
-@check("ex3_early_stopping", exercise=3, points=2,
-       description="make_early_stopping returns EarlyStopping on a validation metric, "
-                   "restoring the best weights")
-def early_stopping(subject):
+def observe_early_stopping(subject, inputs):
     callback = subject.call("make_early_stopping")
     import keras    # after the call: a notebook without the function costs no Keras import
-    if not isinstance(callback, keras.callbacks.EarlyStopping):
+    out = {"type": type(callback).__name__[:60],
+           "early_stopping": isinstance(callback, keras.callbacks.EarlyStopping)}
+    for name in ("monitor", "mode", "restore_best_weights", "patience", "min_delta"):
+        value = getattr(callback, name, None)
+        out[name] = value if isinstance(value, (bool, str)) else (float(value) if isinstance(value, (int, float)) else None)
+    return out
+
+
+# Metrics Keras logs for a model compiled with metrics=["accuracy"], and the direction each improves.
+VALIDATION_METRICS = {"val_accuracy": "max", "val_loss": "min"}
+
+
+@check("ex3_early_stopping", exercise=3, points=2, observe=observe_early_stopping,
+       description="make_early_stopping returns EarlyStopping on val_accuracy or val_loss, in the "
+                   "mode that metric improves in, restoring the best weights")
+def early_stopping(outputs, inputs):
+    if not outputs.get("early_stopping"):
         return ["`make_early_stopping()` must return a keras.callbacks.EarlyStopping. "
-                f"Received: {type(callback).__name__}"]
+                f"Received: {outputs.get('type')}"]
     problems = []
-    if not str(callback.monitor).startswith("val_"):
-        problems.append(f"EarlyStopping must monitor a validation metric such as 'val_loss'. "
-                        f"Received: monitor={callback.monitor!r}")
-    if not callback.restore_best_weights:
+    monitor, mode = outputs.get("monitor"), outputs.get("mode")
+    if monitor not in VALIDATION_METRICS:
+        problems.append("EarlyStopping must monitor a metric Keras logs on the validation data: "
+                        f"'val_accuracy' or 'val_loss'. Received: monitor={monitor!r}")
+    elif mode not in ("auto", VALIDATION_METRICS[monitor]):
+        direction = "up" if VALIDATION_METRICS[monitor] == "max" else "down"
+        problems.append(f"{monitor} improves when it goes {direction}: use mode='{VALIDATION_METRICS[monitor]}' "
+                        f"(or 'auto'). Received: mode={mode!r}")
+    if outputs.get("restore_best_weights") is not True:
         problems.append("EarlyStopping must restore the best weights (restore_best_weights=True)")
-    if callback.patience < 1:
-        problems.append(f"EarlyStopping needs a patience of at least 1 epoch. "
-                        f"Received: patience={callback.patience}")
+    patience = outputs.get("patience")
+    if not isinstance(patience, float) or patience < 1:
+        problems.append(f"EarlyStopping needs a patience of at least 1 epoch. Received: patience={patience}")
     return problems

@@ -1,12 +1,19 @@
 """The named checks of the module, declared once with their points.
 
-A check function takes a ``Subject`` (the student's namespace, seen through the grader)
-and returns the list of problems it found; an empty list means the check passed.
+Two kinds. A model check (``from_model``) reads the model's config only (``Subject.description``
+and friends), so the batch grader runs it outside the student's kernel. A check that must call
+the student's functions is split in two: ``observe(subject, inputs)`` calls them on inputs
+chosen at grading time (``GradingInputs``, from a seed the notebook cannot know in advance) and
+returns plain data; the check function ``(outputs, inputs) -> problems`` judges that data. In
+the batch only the observation runs in the kernel; the judging runs in the trusted grader.
+In a notebook, ``Check.run`` does both in turn.
+
 The source notebook's test cells carry the same names and points (a test keeps them equal).
 """
 import time
 from dataclasses import dataclass
 
+from .inputs import GradingInputs
 from .result import CheckResult
 from .subject import Problem
 
@@ -20,12 +27,37 @@ class Check:
     description: str
     function: object
     from_model: bool = False    # judged from the model's config alone (see batch.observe)
+    observe: object = None      # (subject, inputs) -> outputs, for checks that call student code
 
-    def run(self, subject):
+    def run(self, subject, seed=None):
         """Run the check; any exception, the student's or ours, becomes a failed result."""
+        if self.observe is None:
+            return self._result(lambda: self.function(subject))
+        inputs = GradingInputs(seed)
+        record = self.observation(subject, inputs)
+        return self.judge(record, inputs)
+
+    def observation(self, subject, inputs):
+        """{"outputs": ...} of the student's functions on ``inputs``, or {"problem": why not}."""
+        try:
+            return {"outputs": self.observe(subject, inputs)}
+        except Problem as problem:
+            return {"problem": str(problem)}
+
+    def judge(self, record, inputs):
+        """The CheckResult of an observation (which may come from a kernel: read as hostile)."""
+        def problems():
+            if not isinstance(record, dict):
+                raise Problem("the check's observation is missing")
+            if "problem" in record:
+                raise Problem(str(record["problem"]))
+            return self.function(record.get("outputs"), inputs)
+        return self._result(problems)
+
+    def _result(self, compute):
         start = time.perf_counter()
         try:
-            problems = list(self.function(subject))
+            problems = list(compute())
         except Problem as problem:
             problems = [str(problem)]
         except Exception as exc:  # an exception during grading is a result, not a crash
@@ -39,15 +71,17 @@ class Check:
 CHECKS = {}
 
 
-def check(name, *, exercise, points, description, hidden=False, from_model=False):
+def check(name, *, exercise, points, description, hidden=False, from_model=False, observe=None):
     """Register a check function under ``name``.
 
     ``from_model``: the check reads only ``subject.description``/``model_config``/
-    ``optimizer_config``, so the batch grader runs it outside the student's kernel."""
+    ``optimizer_config``, so the batch grader runs it outside the student's kernel.
+    ``observe``: the check calls the student's code through this function, and the decorated
+    function judges what it returned."""
     def register(function):
         if name in CHECKS:
             raise ValueError(f"Check {name!r} is declared twice.")
-        CHECKS[name] = Check(name, exercise, points, hidden, description, function, from_model)
+        CHECKS[name] = Check(name, exercise, points, hidden, description, function, from_model, observe)
         return function
     return register
 

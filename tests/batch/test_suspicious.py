@@ -58,3 +58,14 @@ def test_files_named_like_installed_modules_are_noticed(tmp_path):
     flags = scan_folder(str(tmp_path), "regularization.ipynb")
     assert [f["code"] for f in flags] == ["autograder", "keras.py"]
     assert all(f["severity"] == "notice" for f in flags)
+
+
+def test_only_tampering_aimed_at_the_grader_withholds_the_observed_checks():
+    from autograder.batch.judge import withheld_reason
+    from autograder.batch.suspicious import against_grader
+    library = scan(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import keras\nkeras.Model.fit = lambda *a, **k: None")]))
+    grader = scan(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import autograder.checks.registry as r\nr.Check.run = print")]))
+    assert library and against_grader(library) == [] and withheld_reason(library) == ""
+    assert against_grader(grader) and withheld_reason(grader).startswith("withheld for review")

@@ -14,7 +14,7 @@ MESSAGES = {
     "dropout_after_output": {"ex3_model": "Dropout(0.2) comes after the output layer"},
     "wrong_units": {"ex2_baseline": "expected hidden Dense layers of [256, 128] units. Received: [512, 128]"},
     "secret_bn_baseline": {"ex3_baseline": "has 1 BatchNormalization layer(s); the baseline must have no regularization"},
-    "made_up_sweep": {"ex1_sweep_honest": "are not the validation accuracy of the trained models"},
+    "made_up_sweep": {"ex1_sweep_honest": "but its model's history.history['val_accuracy'] gives"},
     "crash_halfway": {"ex2_bn_before": "`create_bn_before_activation` is not defined"},
     "patched_fit": {"ex3_accuracy": "when the grader retrained it (quick profile); it needs at least"},
 }
@@ -48,17 +48,17 @@ MORE_MISTAKES = [
     (3, (("ex3_solution", "restore_best_weights=True", "restore_best_weights=False"),),
      "ex3_early_stopping", "must restore the best weights"),
     (3, (("ex3_solution", "monitor='val_accuracy', mode='max'", "monitor='accuracy', mode='max'"),),
-     "ex3_early_stopping", "must monitor a validation metric"),
+     "ex3_early_stopping", "must monitor a metric Keras logs on the validation data"),
     (3, (("ex3_solution", "    y = y.flatten()\n", ""),),
      "ex3_load", "y_train must be a 1-D array of 40000 labels"),
     (3, (("ex3_solution", "X.reshape(-1, 3072).astype('float32') / 255.0", "X.reshape(-1, 3072).astype('float32')"),),
      "ex3_load", "must be scaled to [0, 1]"),
     (1, (("ex1_solution", "return min(results, key=lambda rate: (-results[rate]['best_val_acc'], rate))",
           "return max(results, key=lambda rate: results[rate]['best_val_acc'])"),),
-     "ex1_best_rate", "for a tie, broken by the smallest rate"),
-    (1, (("ex1_solution", "'best_val_acc': float(max(history.history['val_accuracy']))",
-          "'best_val_acc': float(max(history.history['accuracy']))"),),
-     "ex1_sweep_honest", "not training accuracy"),
+     "ex1_best_rate", "(a tie, broken by the smallest rate)"),
+    # A sweep that fits on the validation data reports real numbers of the wrong experiment.
+    (1, (("ex1_solution", "history = model.fit(X_train, y_train,", "history = model.fit(X_valid, y_valid,"),),
+     "ex1_sweep_honest", "was trained on the validation data"),
 ]
 
 

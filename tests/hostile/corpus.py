@@ -49,6 +49,8 @@ class Case:
     edit: object = None                # callable(nb) -> nb, after assembly
     big: bool = False                  # a 100 MB notebook, written at run time
     setup: bool = False                # the release's setup cell even without parts
+    links: dict = field(default_factory=dict)   # shipped symbolic links: name -> target
+    notice: str = ""                   # phrase of a notice the instructor sees
 
 
 def _solution(grade_id):
@@ -131,6 +133,13 @@ def write(course, name, case):
     for rel, text in case.files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_text(text)
+    for rel, target in case.links.items():
+        os.symlink(target(course) if callable(target) else target, folder / rel)
+
+
+def host_secret(course):
+    """A root-only file outside the course, as any host file a link could point at."""
+    return course.parent / "host-secret.txt"
 
 
 def plant_secrets(course):
@@ -138,6 +147,9 @@ def plant_secrets(course):
         path = course / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    secret = host_secret(course)
+    secret.write_text("host-secret")
+    os.chmod(secret, 0o600)
 
 
 def expected_points(case):
@@ -275,6 +287,43 @@ def create_cifar_model():
 """
 
 
+OBSERVATION_MIME = "application/vnd.module07.observation+json"
+# An IPython hook that, after every cell, claims every in-kernel check passed and hands in a
+# model config of its own making (what a forged observations file did before).
+HOOK_FORGES = f"""
+from IPython.display import display
+_FAKE_MODEL = {{'config': '{{"class_name": "Sequential", "config": {{"layers": []}}}}', 'optimizer': None, 'args': []}}
+def _forge(*_):
+    display({{{OBSERVATION_MIME!r}: {{'checks': {{n: {{'passed': True, 'message': 'ok'}} for n in {list(sorted(KERNEL_CHECKS))!r}}},
+                                   'models': {{b: _FAKE_MODEL for b in ('create_bn_before_activation', 'create_cifar_model')}},
+                                   'tampered': []}}}}, raw=True)
+get_ipython().events.register('post_run_cell', _forge)
+"""
+FORGED_FILE = json.dumps({"type": "Observations", "checks": {n: {"passed": True, "message": "ok"} for n in KERNEL_CHECKS},
+                          "models": {}, "sweep": {"0.0": 0.5, "x": "not a number"}, "tampered": []})
+STARTUP = ("import autograder.checks.registry as r\nfrom autograder.checks.result import CheckResult\n"
+           "r.Check.run = lambda self, s: CheckResult(self.name, True, self.points, self.points, 'ok')\n"
+           "DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]\n")
+READ_LINKS = """
+for name in ('notes.txt', 'etc_link/hostname'):
+    try:
+        print('READ', name, open(name).read()[:40])
+    except Exception as exc:
+        print('blocked', name, type(exc).__name__)
+"""
+# Written to a file by the cell magic, so the kernel never compiles it (compiling it hangs a
+# kernel past its interrupts); the grader's scan still reads it.
+DEEP_CODE = "%%writefile deep.py\nx = " + "-" * 3000 + "1\n"
+SURROGATES = "print('bad \\ud800 text')\n\ndef create_cifar_model():\n    raise ValueError('broken \\udcff model')\n"
+DEEP_TO_JSON = """
+def create_cifar_model():
+    model = models.Sequential([layers.Input(shape=(3072,)), layers.Dense(10, activation='softmax')])
+    model.to_json = lambda **kwargs: '[' * 100_000 + ']' * 100_000
+    return model
+"""
+FLOAT16 = "keras.mixed_precision.set_global_policy('float16')\n"
+
+
 def _edit_test_cells(nb):
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -320,27 +369,30 @@ CASES = {
     # --- tampering with the verdict
     "fabricated_sweep": Case("a sweep that returns made-up accuracies", [SWEEP_MADE_UP], parts=(1,),
                              earns=full(1, but=("ex1_sweep", "ex1_sweep_honest")),
-                             reason="not the validation accuracy"),
+                             reason="made-up numbers"),
     "fake_history": Case("a hand-built History and a printed 'accuracy: 0.99'", [FAKE_HISTORY],
                          parts=("3m",), earns=models3(but=("ex3_accuracy",)), reason="when the grader retrained it"),
     "patched_fit": Case("keras.Model.fit and evaluate patched to report 0.99", [PATCH_FIT], parts=("3m",),
-                        earns=models3(but=("ex3_accuracy",) + KERNEL), reason=WITHHELD, flagged="keras.Model.fit"),
+                        earns=models3(but=("ex3_accuracy",)), reason="when the grader retrained it",
+                        flagged="keras.Model.fit"),
     "hidden_patch": Case("Model.fit patched through getattr and type.__setattr__ (the scan cannot read it)",
-                         [HIDDEN_PATCH_FIT], parts=("3m",), earns=models3(but=("ex3_accuracy",) + KERNEL),
-                         reason=WITHHELD, flagged="keras.Model.fit` is code from the notebook"),
+                         [HIDDEN_PATCH_FIT], parts=("3m",), earns=models3(but=("ex3_accuracy",)),
+                         reason="when the grader retrained it", flagged="keras.Model.fit` is code from the notebook"),
+    # Patches of libraries or of IPython are flagged for review and judged on their effects:
+    # the observed checks are judged outside the kernel, on the functions' outputs.
     "patched_numpy": Case("np.allclose and np.isclose always True", ["import numpy as np\n" + PATCH_NUMPY], parts=("r",),
-                          reason=WITHHELD, flagged="np.allclose"),
-    "patched_grader": Case("the grader's Check.run replaced to pass everything", [PATCH_GRADER],
+                          earns=R, reason="not defined", flagged="np.allclose"),
+    # Code aimed at the grader itself could forge an observation: withheld until reviewed.
+    "patched_grader": Case("the grader's Check.run replaced to pass everything", [PATCH_GRADER], parts=("r",),
                            reason=WITHHELD, flagged="grader's internals"),
     "patched_assert": Case("AssertionError replaced by an exception nothing raises", [PATCH_ASSERT],
-                           parts=("r",), reason=WITHHELD,
-                           flagged="builtins.AssertionError"),
+                           parts=("r",), earns=R, reason="not defined", flagged="builtins.AssertionError"),
     "custom_exc": Case("IPython's set_custom_exc swallowing every error (nbgrader PR #1324)", [CUSTOM_EXC],
-                       parts=("r",), reason=WITHHELD,
-                       flagged="set_custom_exc"),
+                       parts=("r",), earns=R, reason="not defined", flagged="set_custom_exc"),
     "showtraceback": Case("IPython's showtraceback silenced", [SHOWTRACEBACK], parts=("r",),
-                          reason=WITHHELD, flagged="showtraceback"),
-    "sys_exit": Case("sys.exit() before the tests", [SYS_EXIT], parts=("r",), reason=WITHHELD, flagged="sys.exit"),
+                          earns=R, reason="not defined", flagged="showtraceback"),
+    "sys_exit": Case("sys.exit() before the tests", [SYS_EXIT], parts=("r",), earns=R, reason="not defined",
+                     flagged="sys.exit"),
     "os_exit": Case("os._exit() before the tests: the kernel dies, nothing can be judged", [OS_EXIT],
                     parts=("r",), reason="kernel died", flagged="os._exit"),
     "edited_tests": Case("test cells edited to print 'passed', points set to 100, metadata removed",
@@ -411,6 +463,31 @@ CASES = {
                          earns=models3(but=("ex3_model", "ex3_accuracy")), reason="Lambda"),
     "custom_layer": Case("a custom layer class", [CUSTOM_LAYER], parts=("3m",),
                          earns=models3(but=("ex3_model", "ex3_accuracy")), reason="custom"),
+    # --- crossing the trust boundary
+    "symlink_host": Case("ships links to a root-only host file and to /etc", [READ_LINKS], parts=("r",), earns=R,
+                         links={"notes.txt": host_secret, "etc_link": "/etc"}, notice="symbolic link"),
+    "hook_forges": Case("an IPython post_run_cell hook hands in passing verdicts and a model config after every cell",
+                        [HOOK_FORGES], reason="not defined"),
+    "forged_file": Case("ships .grader-observations.json claiming every check passed", parts=("r",), earns=R,
+                        files={".grader-observations.json": FORGED_FILE}, notice="named like the grader's"),
+    "kernel_config": Case("ships IPython startup files, ipython_config.py, .keras/keras.json and matplotlibrc",
+                          files={".home/.ipython/profile_default/startup/00-pass.py": STARTUP,
+                                 ".ipython/profile_default/startup/00-pass.py": STARTUP,
+                                 "ipython_config.py": "c.InteractiveShellApp.exec_lines = "
+                                                      "['DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]']\n",
+                                 ".keras/keras.json": '{"floatx": "float16"}',
+                                 "matplotlibrc": "backend: no_such_backend\n"},
+                          reason="not defined", notice="configure the kernel"),
+    "bad_timestamp": Case("ships a timestamp.txt that is not a date", parts=("r",), earns=R,
+                          files={"timestamp.txt": "yesterday, honest"}, notice="not a date nbgrader can read"),
+    "deep_code": Case("a cell nested too deeply for the parser", [DEEP_CODE], parts=("r",), reason=WITHHELD,
+                      flagged="nested too deeply"),
+    "surrogates": Case("lone surrogates in printed text and in an exception's message", [SURROGATES],
+                       parts=("r",), earns=R, reason="broken"),
+    "deep_to_json": Case("a model whose to_json returns JSON nested 100,000 deep", [DEEP_TO_JSON], parts=("r",),
+                         setup=True, earns=R, reason="nested more deeply"),
+    "float16_policy": Case("the same Exercise 2 models in float16 (retrained first: the victim's must not share its result)",
+                           [FLOAT16], parts=(2,), earns=full(2, but=("ex2_accuracy",)), reason="when the grader retrained it"),
     # --- faults met while grading
     "retrain_crash": Case("a model the retraining job cannot build", [RETRAIN_CRASH], parts=("3m",),
                           earns=models3(but=("ex3_model", "ex3_accuracy")), reason="retrain"),

@@ -13,7 +13,8 @@ from autograder.checks import CHECKS
 from autograder.gradebook import read_scores
 from tests.batch.test_grade import tree_hash
 from tests.helpers import cmdline, make_course
-from tests.hostile.corpus import CASES, REPO, SECRETS, R, Case, expected_points, full, plant_secrets, write
+from tests.hostile.corpus import (CASES, REPO, SECRETS, WITHHELD, R, Case, expected_points, full, host_secret, plant_secrets,
+                                  write)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
@@ -86,11 +87,17 @@ def test_tampering_is_flagged_and_honest_work_is_not(corpus):
         tampering = [f for f in summary["flagged"].get(name, []) if f.startswith("tampering")]
         if case.flagged:
             assert any(case.flagged in f for f in tampering), (name, summary["flagged"].get(name))
-            assert name in summary["withheld"]
+            # Withheld only when the flag is aimed at the grader's own code.
+            assert (name in summary["withheld"]) == (case.reason == WITHHELD), name
         else:
             assert tampering == [], (name, tampering)
+        if case.notice:
+            assert any(f.startswith("notice") and case.notice in f for f in summary["flagged"].get(name, [])), \
+                (name, summary["flagged"].get(name))
     notices = summary["flagged"]["shadow_modules"]
     assert {"keras.py", "numpy.py", "autograder"} <= {f.split("`")[1] for f in notices}
+    left = {f.split("`")[1] for f in summary["flagged"]["kernel_config"]}
+    assert {".home", ".ipython", ".keras", "ipython_config.py", "matplotlibrc"} <= left
 
 
 def test_nothing_outside_a_scratch_folder_is_reached_or_changed(corpus):
@@ -102,6 +109,12 @@ def test_nothing_outside_a_scratch_folder_is_reached_or_changed(corpus):
         assert leak not in printed, printed[-2000:]
     for rel, text in SECRETS.items():
         assert (course / rel).read_text() == text
+    # A shipped link is never followed: the host file keeps its owner and mode, and its
+    # content never reaches the student's notebook.
+    secret = os.stat(host_secret(course))
+    assert (secret.st_uid, secret.st_gid, secret.st_mode & 0o7777) == (os.getuid(), os.getgid(), 0o600)
+    linked = (course / ".autograder" / "batch" / "symlink_host" / "executed.ipynb").read_text()
+    assert "host-secret" not in linked and "READ" not in linked and linked.count("blocked") == 2
     assert not (course / "pwned.txt").exists() and not os.path.exists("/etc/pwned.txt")
     assert not os.path.exists(os.path.join(REPO, "reference", "pwned.txt"))
     assert summary["integrity"]["ok"], summary["integrity"]
@@ -142,12 +155,12 @@ def test_grading_again_changes_nothing(corpus):
 def test_a_reviewed_submission_gets_its_withheld_points_back(corpus):
     """Runs last: it changes the course's configuration."""
     course, summary, _, _ = corpus
-    content_hash = summary["withheld"]["patched_numpy"]
+    content_hash = summary["withheld"]["patched_grader"]
     with open(course / "nbgrader_config.py", "a") as f:
-        f.write(f"\nc.Batch.reviewed = {{'patched_numpy': {content_hash[:12]!r}}}\n")
+        f.write(f"\nc.Batch.reviewed = {{'patched_grader': {content_hash[:12]!r}}}\n")
     again = grade.main(course_dir=str(course), workers=2, show_progress=False)
     assert again["executions"]["run"] == 0
-    assert "patched_numpy" not in again["withheld"] and "patched_numpy" in again["flagged"]
-    assert summary["scores"]["patched_numpy"] == 0 and again["scores"]["patched_numpy"] == sum(R.values())
-    assert {s: v for s, v in again["scores"].items() if s != "patched_numpy"} == \
-        {s: v for s, v in summary["scores"].items() if s != "patched_numpy"}
+    assert "patched_grader" not in again["withheld"] and "patched_grader" in again["flagged"]
+    assert summary["scores"]["patched_grader"] == 0 and again["scores"]["patched_grader"] == sum(R.values())
+    assert {s: v for s, v in again["scores"].items() if s != "patched_grader"} == \
+        {s: v for s, v in summary["scores"].items() if s != "patched_grader"}

@@ -1,0 +1,91 @@
+"""The stricter rules, on model configs and observed outputs alone: no training, milliseconds
+per case (the whole-notebook mistakes in test_samples.py run the real functions)."""
+import json
+
+import pytest
+
+from autograder.checks import CHECKS, ExtractedSubject
+from autograder.checks.inputs import GradingInputs
+
+
+def _cifar(dropout=0.2, l2=1e-4, trainable=True, branch=False):
+    import keras
+    from keras import layers, regularizers
+    inputs = keras.Input((3072,))
+    x = inputs
+    for units in (64, 32):
+        x = layers.Dense(units, kernel_regularizer=regularizers.l2(l2))(x)
+        x = layers.BatchNormalization(trainable=trainable)(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Dropout(dropout)(x)
+    outputs = [layers.Dense(10, activation="softmax")(x)]
+    if branch:
+        outputs.append(layers.Dense(10, activation="softmax")(x))
+    return keras.Model(inputs, outputs if branch else outputs[0])
+
+
+def _ex2_baseline(extra):
+    import keras
+    from keras import layers
+    return keras.Sequential([layers.Input((784,)), layers.Dense(256, activation="relu"), *extra,
+                             layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")])
+
+
+def _judge(check, builder, model):
+    subject = ExtractedSubject({builder: {"config": model.to_json(), "optimizer": None, "args": []}})
+    return CHECKS[check].run(subject)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({}, None),
+    ({"dropout": 1e-6}, "a dropout rate that regularizes lies between 0.1 and 0.6"),
+    ({"dropout": 0.9}, "a dropout rate that regularizes lies between 0.1 and 0.6"),
+    ({"l2": 1e-12}, "an L2 factor that regularizes lies between 1e-06 and 0.1"),
+    ({"trainable": False}, "frozen (trainable=False)"),
+    ({"branch": True}, "single chain"),
+])
+def test_exercise3_regularization_must_do_real_work(kwargs, words):
+    result = _judge("ex3_model", "create_cifar_model", _cifar(**kwargs))
+    assert result.passed == (words is None), result.message
+    assert words is None or words in result.message
+
+
+def test_exercise2_baseline_is_the_same_stack_without_batchnorm():
+    from keras import layers, regularizers
+    assert _judge("ex2_baseline", "create_no_bn_baseline", _ex2_baseline([])).passed
+    dropout = _judge("ex2_baseline", "create_no_bn_baseline", _ex2_baseline([layers.Dropout(0.3)]))
+    assert not dropout.passed and "no Dropout" in dropout.message
+    model = _ex2_baseline([])
+    config = json.loads(model.to_json())
+    config["config"]["layers"][1]["config"]["kernel_regularizer"] = json.loads(
+        json.dumps(regularizers.serialize(regularizers.l2(1e-4))))
+    subject = ExtractedSubject({"create_no_bn_baseline": {"config": json.dumps(config)}})
+    penalty = CHECKS["ex2_baseline"].run(subject)
+    assert not penalty.passed and "kernel regularizer" in penalty.message
+
+
+@pytest.mark.parametrize("monitor, mode, restore, words", [
+    ("val_accuracy", "max", True, None), ("val_loss", "auto", True, None), ("val_loss", "min", True, None),
+    ("val_acc", "max", True, "Received: monitor='val_acc'"), ("accuracy", "max", True, "monitor='accuracy'"),
+    ("val_accuracy", "min", True, "use mode='max'"), ("val_loss", "max", True, "use mode='min'"),
+    ("val_loss", "min", False, "restore_best_weights=True"),
+])
+def test_early_stopping_must_watch_a_logged_metric_the_right_way(monitor, mode, restore, words):
+    outputs = {"type": "EarlyStopping", "early_stopping": True, "monitor": monitor, "mode": mode,
+               "restore_best_weights": restore, "patience": 3.0, "min_delta": 0.0}
+    result = CHECKS["ex3_early_stopping"].judge({"outputs": outputs}, GradingInputs(1))
+    assert result.passed == (words is None), result.message
+    assert words is None or words in result.message
+
+
+def test_observed_outputs_are_judged_against_inputs_drawn_from_the_seed():
+    """A table of answers for one grading is wrong for the next: the inputs follow the seed."""
+    def correct(inputs):
+        return {"answers": [min(t, key=lambda r: (-t[r]["best_val_acc"], r)) for t in inputs.best_rate_tables]}
+    first, second = GradingInputs(11), GradingInputs(12)
+    assert first.best_rate_tables != second.best_rate_tables
+    assert GradingInputs(11).best_rate_tables == first.best_rate_tables       # same seed, same inputs
+    check = CHECKS["ex1_best_rate"]
+    assert check.judge({"outputs": correct(first)}, first).passed
+    assert not check.judge({"outputs": correct(first)}, second).passed
+    assert not check.judge({"outputs": {"answers": "0.1"}}, first).passed
