@@ -69,7 +69,7 @@ def print_scores(rows, expected=None):
 
 def _grade(course, args):
     from .batch import grade
-    from .batch.sandbox import SandboxUnavailable
+    from .sandbox.bwrap import SandboxUnavailable
     try:
         return grade.main(course_dir=course, sandboxed=not args.no_sandbox, workers=args.workers,
                           ray_address=args.ray, feedback=True, exports=True)

@@ -15,9 +15,10 @@ import nbformat
 
 from ..atomic import write_text
 from ..checks import CHECKS
-from . import records, sandbox
-from . import scratch as scratch_mod
-from .inside import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX
+from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX
+from ..sandbox import bwrap as sandbox
+from ..sandbox import scratch as scratch_mod
+from . import records
 
 OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {seed})'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
@@ -96,7 +97,7 @@ def kernel_command(scratch, prepared, channel_fd, *, course_dir, settings, slot=
     env = kernel_env(scratch)
     for key in ("HOME", "IPYTHONDIR", "KERAS_HOME", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
         os.makedirs(env[key], exist_ok=True)
-    argv = [sys.executable, "-I", "-m", "autograder.batch.inside", prepared, str(channel_fd),
+    argv = [sys.executable, "-I", "-m", "autograder.sandbox.inside", prepared, str(channel_fd),
             str(settings.cell_timeout_s), str(settings.max_output_kb)]
     if not settings.enabled:
         return ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + argv
@@ -113,7 +114,8 @@ def run_prepared(scratch, prepared, *, course_dir, settings, slot=0):
         channel.close()
         raise
     return sandbox.run(cmd, timeout=settings.submission_timeout_s, cwd=scratch,
-                       cpus=settings.cpus if settings.enabled else 0.0, name=f"slot{slot}",
+                       cpus=settings.cpus if settings.enabled else 0.0,
+                       memory_mb=settings.total_memory_mb if settings.enabled else 0, name=f"slot{slot}",
                        channel=channel, channel_limit=records.MAX_LINE_BYTES + 2**20)
 
 

@@ -9,7 +9,7 @@ import time
 
 from ..checks import CHECKS
 from ..nbgrader_steps import ASSIGNMENT
-from . import sandbox
+from ..sandbox import bwrap as sandbox
 from .execute import execute
 from .journal import Journal, digest, grading_seed, submission_hash
 from .judge import judge_safely
@@ -17,6 +17,10 @@ from .records import clean_text
 from .pool import LocalPool, visible_gpus
 from .progress import Progress
 from .settings import Sandbox, settings
+
+
+def machine_memory_mb():
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
 
 
 class BatchError(RuntimeError):
@@ -210,6 +214,8 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     workers = workers or batch.workers or os.cpu_count() or 1
     if not box.cpus:            # each sandbox gets its share of the machine, no more
         box.cpus = max(1.0, (os.cpu_count() or 1) / workers)
+    if not box.total_memory_mb:
+        box.total_memory_mb = max(box.memory_mb, int(machine_memory_mb() * 0.8 / workers))
     pool = _make_pool(ray_address, workers)
     gpus = visible_gpus()
     timings = {}

@@ -9,7 +9,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 
-from .observe import MODEL_BUILDERS
+from ..kernel.observe import MODEL_BUILDERS
 
 MAX_TEXT = 2000
 MAX_LINE_BYTES = 64 * 2**20          # the executed notebook travels in one line

@@ -19,6 +19,10 @@ class Sandbox(Configurable):
                                              "included; the sandbox is killed after it.").tag(config=True)
     memory_mb = Integer(8192, help="Address space of each sandboxed process (RLIMIT_AS); "
                                    "TensorFlow alone maps about 3 GB.").tag(config=True)
+    total_memory_mb = Integer(0, help="Memory of one sandbox as a whole, all its processes together "
+                                      "(a cgroup bound, applied where the grader may write the cgroup "
+                                      "tree). 0: 80% of the machine's memory shared equally by the "
+                                      "workers.").tag(config=True)
     max_processes = Integer(1024, help="Processes and threads of one sandbox (RLIMIT_NPROC "
                                        "of its own user id when the grader runs as root).").tag(config=True)
     max_file_mb = Integer(200, help="Largest file a submission may write (RLIMIT_FSIZE), the "

@@ -1,7 +1,7 @@
 """Accuracy checks, judged by retraining the model the grader built, never by numbers the
 notebook printed or a History it made."""
 from ..retrain import current_profile, get_protocol, retrain
-from ..retrain.thresholds import threshold
+from ..retrain.thresholds import threshold  # noqa: I001  (retrain: loads the runner on first call only)
 from .registry import check
 from .subject import GraderFault, Problem
 

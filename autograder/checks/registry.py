@@ -26,7 +26,7 @@ class Check:
     hidden: bool
     description: str
     function: object
-    from_model: bool = False    # judged from the model's config alone (see batch.observe)
+    from_model: bool = False    # judged from the model's config alone (see kernel.observe)
     observe: object = None      # (subject, inputs) -> outputs, for checks that call student code
 
     def run(self, subject, seed=None):

@@ -11,7 +11,7 @@ import pytest
 from autograder.batch import records
 from autograder.batch.execute import KERNEL_CHECKS
 from autograder.batch.judge import judge_safely
-from autograder.batch.scratch import copy_submission, hand_over, kernel_dirs
+from autograder.sandbox.scratch import copy_submission, hand_over, kernel_dirs
 from autograder.batch.suspicious import scan
 from autograder.batch.timestamps import read_timestamp
 from autograder.collect import CollectError, student_id

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from autograder.batch import grade
-from autograder.batch.sandbox import bwrap_path
+from autograder.sandbox.bwrap import bwrap_path
 from autograder.checks import CHECKS
 from autograder.gradebook import read_scores
 from tests.helpers import make_course

@@ -1,7 +1,7 @@
 """What the sandbox hands back is bounded: a cell's flood of output becomes one line."""
 import nbformat
 
-from autograder.batch.inside import limit_outputs
+from autograder.sandbox.inside import limit_outputs
 
 
 def test_a_flood_of_output_is_replaced_by_a_note():

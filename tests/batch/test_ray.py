@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from autograder.batch.sandbox import bwrap_path
+from autograder.sandbox.bwrap import bwrap_path
 from autograder.gradebook import read_scores
 from autograder.nbgrader_steps import generate_assignment
 from tests.hostile.corpus import Case, expected_points, full, write

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from autograder.batch.sandbox import bwrap_path
+from autograder.sandbox.bwrap import bwrap_path
 from autograder.gradebook import read_scores
 from autograder.nbgrader_steps import generate_assignment
 from tests.hostile.corpus import R, Case, expected_points, full, write

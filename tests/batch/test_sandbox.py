@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from autograder.batch import sandbox
+from autograder.sandbox import bwrap as sandbox
 from autograder.batch.settings import Sandbox
 from tests.helpers import cmdline
 
@@ -102,7 +102,7 @@ BUSY = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(not __import__("autograder.batch.cpu_limit", fromlist=["x"]).available(),
+@pytest.mark.skipif(not __import__("autograder.sandbox.cgroup", fromlist=["x"]).available(),
                     reason="no writable cgroup with the cpu controller (run as root)")
 def test_a_busy_submission_gets_only_its_cpu_share(tmp_path):
     scratch = tmp_path / "scratch"
@@ -117,3 +117,39 @@ def test_a_busy_submission_gets_only_its_cpu_share(tmp_path):
     used = float((scratch / "cpu.txt").read_text())
     # 3 s of wall time at half a CPU: about 1.5 s of CPU, where two free cores would give 6 s.
     assert used < 2.0, used
+
+
+HOGS = textwrap.dedent("""
+    import os, sys
+    # Six children of 200 MB each: every one within its own address-space limit.
+    children = []
+    for _ in range(6):
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(200 * 2**20)
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            import time; time.sleep(2)
+            os._exit(0)
+        children.append(pid)
+    killed = sum(os.WIFSIGNALED(status) for _, status in (os.waitpid(pid, 0) for pid in children))
+    open('killed.txt', 'w').write(str(killed))
+""")
+
+
+@pytest.mark.skipif(not __import__("autograder.sandbox.cgroup", fromlist=["x"]).available("memory"),
+                    reason="no writable cgroup with the memory controller (run as root)")
+def test_a_sandbox_is_bounded_in_memory_as_a_whole(tmp_path):
+    results = {}
+    for bound in (0, 512):
+        scratch = tmp_path / f"scratch{bound}"
+        scratch.mkdir()
+        (scratch / "hogs.py").write_text(HOGS)
+        sandbox.prepare_scratch(str(scratch))
+        cmd = sandbox.command([sys.executable, "-I", "hogs.py"], scratch=str(scratch), course_dir=str(tmp_path / "c"),
+                              settings=Sandbox(memory_mb=1024, max_processes=60), env={"PATH": "/usr/bin:/bin"})
+        run = sandbox.run(cmd, timeout=60, memory_mb=bound, name=f"memtest{bound}")
+        assert run.returncode == 0, run.stderr
+        results[bound] = int((scratch / "killed.txt").read_text())
+    # 1.2 GB in all: fine without a bound, past a 512 MB bound for the sandbox as a whole.
+    assert results[0] == 0 and results[512] >= 3, results

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from autograder.batch import grade
-from autograder.batch.sandbox import bwrap_path
+from autograder.sandbox.bwrap import bwrap_path
 from autograder.gradebook import read_scores
 from tests.helpers import cmdline, make_course
 from tests.hostile.corpus import Case, write

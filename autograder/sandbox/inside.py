@@ -1,6 +1,6 @@
 """Runs inside the sandbox: execute one prepared notebook with nbclient, as nbgrader would.
 
-    python -I -m autograder.batch.inside PREPARED.ipynb CHANNEL_FD CELL_TIMEOUT MAX_OUTPUT_KB
+    python -I -m autograder.sandbox.inside PREPARED.ipynb CHANNEL_FD CELL_TIMEOUT MAX_OUTPUT_KB
 
 What the grader gets back travels through CHANNEL_FD, a pipe it reads *while* the notebook
 runs, one JSON record per line: each observation cell's observation as it arrives, then the
@@ -15,17 +15,15 @@ import os
 import sys
 import time
 
+from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVATION_MIME
+
 # The kernel starts with PYTHONSAFEPATH (no folder of the notebook on sys.path), imports the
 # grader, then puts the notebook's folder at the *end* of sys.path: a student's own helper.py
 # still imports, but a shipped keras.py, numpy.py or autograder/ cannot shadow the real ones.
 # The tamper probe comes first: the originals it keeps are taken before any cell runs.
-KERNEL_PREFLIGHT = ("import autograder.batch.tamper_probe as _p, autograder.batch.observe as _g, "
-                    "autograder.batch.output_cap as _o, sys as _s; "
+KERNEL_PREFLIGHT = ("import autograder.kernel.tamper_probe as _p, autograder.kernel.observe as _g, "
+                    "autograder.kernel.output_cap as _o, sys as _s; "
                     "_o.install({max_kb}); _s.path.append(''); del _p, _g, _o, _s")
-OBSERVATION_MIME = "application/vnd.module07.observation+json"
-OBSERVE_PREFIX = '__import__("autograder.batch.observe"'
-# The prepared notebook's metadata: which cells the grader made observation cells.
-OBSERVATION_CELLS_KEY = "autograder_observation_cells"
 
 
 def limit_outputs(nb, max_kb):

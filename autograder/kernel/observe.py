@@ -68,7 +68,7 @@ def observe(name, namespace, seed):
     from ..checks import get_check
     from ..checks.inputs import GradingInputs
     from ..notebook import quiet, subject_for
-    from .inside import OBSERVATION_MIME
+    from .channel import OBSERVATION_MIME
     from .tamper_probe import findings
     check = get_check(name)
     out = {"type": "Observations", "checks": {}, "models": {}}

@@ -48,7 +48,7 @@ def _hidden_paths(course_dir):
     paths = ["/tmp", os.path.expanduser("~"), course_dir]
     from ..retrain.cache import default_dir
     paths.append(os.environ.get("AUTOGRADER_CACHE_DIR") or default_dir())
-    from .integrity import PACKAGE_ROOT
+    from ..batch.integrity import PACKAGE_ROOT
     if os.path.exists(os.path.join(PACKAGE_ROOT, "pyproject.toml")):
         # The grader runs from a checkout: its reference/ and source/ hold the solutions and
         # hidden tests. The package, its environment and the data are bound back below.
@@ -144,18 +144,19 @@ def prepare_scratch(scratch, slot=0):
         hand_over(scratch, *user_for(slot))
 
 
-def run(cmd, *, timeout, cwd=None, keep=4000, cpus=0.0, name="sandbox", channel=None, channel_limit=0):
+def run(cmd, *, timeout, cwd=None, keep=4000, cpus=0.0, memory_mb=0, name="sandbox", channel=None, channel_limit=0):
     """Run ``cmd`` in its own process group; kill the whole group at ``timeout``.
 
     Only the last ``keep`` bytes of stderr are kept, read as they come: a kernel may write
     gigabytes to its raw stderr, and neither our memory nor the disk should hold them.
-    ``cpus``: the CPU quota of everything it runs (see ``cpu_limit``); 0: none.
+    ``cpus``, ``memory_mb``: the CPU quota and memory bound of everything it runs together
+    (see ``cgroup``); 0: none.
     ``channel``: a ``Channel``; its write end is handed to the command (its number is in
     ``cmd``), its read end drained as the command runs, keeping at most ``channel_limit``
     bytes; both are closed when this returns."""
-    from .cpu_limit import cpu_quota
+    from .cgroup import limits
     try:
-        with cpu_quota(name, cpus) as procs:
+        with limits(name, cpus, memory_mb) as procs:
             return _run(cmd, timeout, cwd, keep, procs, channel, channel_limit)
     finally:
         if channel:
@@ -193,7 +194,7 @@ def _drain(stream, keep_chunk, read=lambda s: s.read1(65536)):
 
 def _run(cmd, timeout, cwd, keep, procs, channel, channel_limit):
     import collections
-    from .cpu_limit import joiner
+    from .cgroup import joiner
     start = time.monotonic()
     pass_fds = (channel.write_fd,) if channel else ()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
