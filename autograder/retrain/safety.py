@@ -92,6 +92,9 @@ def check_objects(config, what="model"):
             continue
         if cls in NESTED.get(module, ()):
             continue
+        if not str(module or "").startswith("keras"):
+            raise RetrainRefused(f"'{name}' is a custom class ({cls}): the grader rebuilds models from "
+                                 "built-in Keras layers only")
         raise RetrainRefused(f"the {what} uses {cls!r} ({module or 'no module'}), which the grader does not "
                              f"rebuild: the exercises need {', '.join(sorted(LAYERS - {'InputLayer'}))} "
                              "layers and Keras' built-in initializers, regularizers and optimizers")

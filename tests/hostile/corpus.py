@@ -321,7 +321,7 @@ def create_cifar_model():
     model.to_json = lambda **kwargs: '[' * 100_000 + ']' * 100_000
     return model
 """
-FLOAT16 = "keras.mixed_precision.set_global_policy('float16')\n"
+BFLOAT16 = "keras.mixed_precision.set_global_policy('bfloat16')\n"
 
 
 def _edit_test_cells(nb):
@@ -486,8 +486,11 @@ CASES = {
                        parts=("r",), earns=R, reason="broken"),
     "deep_to_json": Case("a model whose to_json returns JSON nested 100,000 deep", [DEEP_TO_JSON], parts=("r",),
                          setup=True, earns=R, reason="nested more deeply"),
-    "float16_policy": Case("the same Exercise 2 models in float16 (retrained first: the victim's must not share its result)",
-                           [FLOAT16], parts=(2,), earns=full(2, but=("ex2_accuracy",)), reason="when the grader retrained it"),
+    # bfloat16 rather than float16: the same attack on the cache key, and it diverges in 2 s of
+    # CPU where float16 takes a minute per model.
+    "bfloat16_policy": Case("the same Exercise 2 models in bfloat16, retrained before the honest classmate's "
+                            "float32 ones: they must not share a result", [BFLOAT16], parts=(2,),
+                            earns=full(2, but=("ex2_accuracy",)), reason="when the grader retrained it"),
     # --- faults met while grading
     "retrain_crash": Case("a model the retraining job cannot build", [RETRAIN_CRASH], parts=("3m",),
                           earns=models3(but=("ex3_model", "ex3_accuracy")), reason="retrain"),
