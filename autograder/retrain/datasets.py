@@ -8,6 +8,25 @@ import numpy as np
 from .. import data
 
 
+def _cache_path(protocol, budget, cache_dir):
+    name = f"{protocol.dataset}-{fingerprint(protocol.dataset)}-{budget.train_samples}-{budget.valid_samples}.npz"
+    return os.path.join(cache_dir, name)
+
+
+def prepare(protocol, budget, cache_dir):
+    """Cut the protocol's data into ``cache_dir`` unless it is there (the grader does this
+    before a job: the sandboxed worker only reads it). Returns the file's path."""
+    path = _cache_path(protocol, budget, cache_dir)
+    if not os.path.exists(path):
+        arrays = _cut(protocol, budget)
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp.npz"
+        np.savez(tmp, **dict(zip(("x_train", "y_train", "x_valid", "y_valid"), arrays)))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    return path
+
+
 def load(protocol, budget, cache_dir=None):
     """(x_train, y_train, x_valid, y_valid) for the protocol, cut to the budget's slices.
 
@@ -16,17 +35,12 @@ def load(protocol, budget, cache_dir=None):
     """
     if cache_dir is None:
         return _scaled(*_cut(protocol, budget))
-    name = f"{protocol.dataset}-{fingerprint(protocol.dataset)}-{budget.train_samples}-{budget.valid_samples}.npz"
-    path = os.path.join(cache_dir, name)
+    path = _cache_path(protocol, budget, cache_dir)
     try:
         with np.load(path) as f:
             arrays = [f[k] for k in ("x_train", "y_train", "x_valid", "y_valid")]
     except (FileNotFoundError, OSError, ValueError, KeyError):
-        arrays = _cut(protocol, budget)
-        os.makedirs(cache_dir, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, **dict(zip(("x_train", "y_train", "x_valid", "y_valid"), arrays)))
-        os.replace(tmp, path)
+        arrays = _cut(protocol, budget)     # not prepared (or unreadable): cut it here, unsaved
     return _scaled(*arrays)
 
 

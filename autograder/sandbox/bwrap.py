@@ -45,7 +45,7 @@ class SandboxRun:
 
 
 def _hidden_paths(course_dir):
-    paths = ["/tmp", os.path.expanduser("~"), course_dir]
+    paths = ["/tmp", os.path.expanduser("~")] + ([course_dir] if course_dir else [])
     from ..retrain.cache import default_dir
     paths.append(os.environ.get("AUTOGRADER_CACHE_DIR") or default_dir())
     from ..batch.integrity import PACKAGE_ROOT
@@ -95,16 +95,19 @@ def user_for(slot):
     return os.geteuid(), os.getegid()
 
 
-def command(argv, *, scratch, course_dir, settings, env, slot=0):
+def command(argv, *, scratch, course_dir, settings, env, slot=0, readable=(), devices=()):
     """The full command line running ``argv`` in the sandbox with ``scratch`` writable.
 
     As root, bwrap mounts (it can read root-only folders such as a pyenv under /root) and the
     sandboxed process then drops to its own uid with no capabilities, so RLIMIT_NPROC counts
-    that sandbox alone. Otherwise bwrap runs unprivileged in a user namespace."""
+    that sandbox alone. Otherwise bwrap runs unprivileged in a user namespace.
+    ``readable``: more folders bound read-only; ``devices``: device files passed through (a
+    GPU's); ``settings.memory_mb`` 0: no address-space limit (CUDA maps more than any sane one)."""
     uid, gid = user_for(slot)
     root = os.geteuid() == 0
     nproc = settings.max_processes if root else _process_count(uid) + settings.max_processes
-    limits = ["prlimit", f"--as={settings.memory_mb * 2**20}", f"--nproc={nproc}",
+    address = [f"--as={settings.memory_mb * 2**20}"] if settings.memory_mb else []
+    limits = ["prlimit", *address, f"--nproc={nproc}",
               f"--fsize={settings.max_file_mb * 2**20}", "--core=0", "--"]
     cmd = [] if root else list(limits)
     cmd += [bwrap_path(), "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
@@ -115,8 +118,10 @@ def command(argv, *, scratch, course_dir, settings, env, slot=0):
     hidden = _hidden_paths(course_dir)
     for path in hidden:
         cmd += ["--perms", "1777" if path == "/tmp" else "0755", "--tmpfs", path]
+    for device in devices:
+        cmd += ["--dev-bind", device, device]
     made = set()
-    for path in _readable_paths():
+    for path in _readable_paths() + [os.path.realpath(p) for p in readable if os.path.exists(p)]:
         # bwrap would create the folders leading to a bind inside a tmpfs as 0700.
         for parent in _parents_below(path, hidden):
             if parent not in made:

@@ -105,3 +105,37 @@ def joiner(procs_paths):
             finally:
                 os.close(fd)
     return join
+
+
+def _read_counts(path):
+    counts = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2 and parts[1].isdigit():
+                    counts[parts[0]] = int(parts[1])
+    except OSError:
+        pass
+    return counts
+
+
+def out_of_memory(procs_paths):
+    """True when a process of these cgroups was killed for reaching the group's own memory bound
+    (the model's cost), not by the machine running short (which is the machine's fault)."""
+    for procs in procs_paths or ():
+        folder = os.path.dirname(procs)
+        if os.path.exists(os.path.join(folder, "memory.events")):          # cgroup v2
+            events = _read_counts(os.path.join(folder, "memory.events"))
+            if events.get("oom_kill", 0) and events.get("max", 0):
+                return True
+        elif os.path.exists(os.path.join(folder, "memory.oom_control")):  # cgroup v1
+            killed = _read_counts(os.path.join(folder, "memory.oom_control")).get("oom_kill", 0)
+            try:
+                with open(os.path.join(folder, "memory.failcnt")) as f:
+                    hit = int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                hit = 0
+            if killed and hit:
+                return True
+    return False
