@@ -89,3 +89,21 @@ def test_observed_outputs_are_judged_against_inputs_drawn_from_the_seed():
     assert check.judge({"outputs": correct(first)}, first).passed
     assert not check.judge({"outputs": correct(first)}, second).passed
     assert not check.judge({"outputs": {"answers": "0.1"}}, first).passed
+
+
+def _loaded(x_train, y_train, x_valid, y_valid):
+    from autograder.checks import Subject
+    subject = Subject({"load_cifar10_flat": lambda: (x_train, y_train, x_valid, y_valid)})
+    return CHECKS["ex3_load"].run(subject)
+
+
+def test_the_loader_check_reads_shapes_types_and_scale_from_what_the_function_returned():
+    import numpy as np
+    x_train, x_valid = np.zeros((40000, 3072), "float32"), np.zeros((10000, 3072), "float32")
+    y_train, y_valid = np.zeros(40000, "int64"), np.zeros(10000, "int64")
+    assert _loaded(x_train, y_train, x_valid, y_valid).passed
+    column = _loaded(x_train, y_train.reshape(-1, 1), x_valid, y_valid.reshape(-1, 1))
+    assert "y_train must be a 1-D array of 40000 labels" in column.message
+    x_train[0, 0] = 255.0
+    assert "must be scaled to [0, 1]" in _loaded(x_train, y_train, x_valid, y_valid).message
+    assert "must be float32" in _loaded(x_train[:, :].astype("float64"), y_train, x_valid, y_valid).message
