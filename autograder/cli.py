@@ -96,7 +96,7 @@ def print_summary(summary):
               f"c.Batch.reviewed = {{{student!r}: {str(content_hash)[:12]!r}}} in nbgrader_config.py")
     integrity = summary["integrity"]
     if integrity["ok"]:
-        print("Integrity: source/, release/, submitted/, the reference and the cached results are unchanged.")
+        print("Integrity: source/, release/, submitted/, the reference, the cached results, the grader's code and its environment are unchanged.")
     else:
         print(f"INTEGRITY CHECK FAILED: changed {integrity['changed']}, removed {integrity['removed']}, "
               f"added {integrity['added']}")

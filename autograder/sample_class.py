@@ -22,16 +22,14 @@ class Sample:
     edits: tuple = ()                   # (solution cell grade_id, old text, new text)
     expected_lost: dict = field(default_factory=dict)   # check name -> points lost
     lean: bool = False                  # the student deleted the module's demonstrations
-    tampers: bool = False               # changes a library: flagged by the batch grader
+    tampers: bool = False               # changes a library: flagged for review by the batch grader
 
     def expected(self, batch=False):
-        """{check: points lost}; in batch grading a tampering notebook also has its in-kernel
-        checks withheld until the instructor reviews it."""
-        lost = dict(self.expected_lost)
-        if batch and self.tampers:
-            from .checks import CHECKS
-            lost.update({name: c.points for name, c in CHECKS.items() if not c.from_model})
-        return lost
+        """{check: points lost}, the same in batch: a notebook that patches a library is flagged
+        for review and judged on its effects (only code aimed at the grader itself has its
+        observed checks withheld, and no sample does that)."""
+        del batch
+        return dict(self.expected_lost)
 
 
 SAMPLES = {
