@@ -134,9 +134,11 @@ class Sandboxed:
         return out_of_memory(self.procs)
 
     def close(self):
+        from ..sandbox.cgroup import kill_all
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        kill_all(self.procs)        # anything of the sandbox that outlived its outer process
         self._stack.close()
 
 
@@ -198,10 +200,14 @@ class WarmWorker:
             return self._died()
         while True:
             remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([self.proc.stdout], [], [], max(remaining, 0))
-            if not ready:
+            ready, _, _ = select.select([self.proc.stdout], [], [], min(max(remaining, 0), 1.0))
+            if not ready and self.proc.poll() is not None:
+                return self._died()     # its outer process died: whatever still runs inside is not ours to trust
+            if not ready and remaining <= 1.0:
                 self.stop()
                 return {"phase": "train", "message": f"retraining took longer than {timeout} s and was stopped"}
+            if not ready:
+                continue
             line = self.proc.stdout.readline()
             if not line:            # the worker died
                 return self._died()

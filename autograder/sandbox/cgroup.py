@@ -139,3 +139,20 @@ def out_of_memory(procs_paths):
             if killed and hit:
                 return True
     return False
+
+
+def kill_all(procs_paths):
+    """SIGKILL every process still in these cgroups: a sandbox whose outer process died during
+    its set-up may leave its inner processes running, outside any parent we still hold."""
+    import signal
+    for procs in procs_paths or ():
+        try:
+            with open(procs) as f:
+                pids = [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass

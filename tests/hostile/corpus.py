@@ -322,6 +322,29 @@ def create_cifar_model():
     return model
 """
 BFLOAT16 = "keras.mixed_precision.set_global_policy('bfloat16')\n"
+# Answers looked up in tables made for the grader's former fixed probes: the sweep returns the
+# 0.1 that its one-image probe gave every model, best_dropout_rate and the plot know its cases.
+ANSWER_TABLES = """
+def run_dropout_sweep(rates, X_train, y_train, X_valid, y_valid, epochs):
+    models_ = [create_dropout_model(rate) for rate in rates]
+    return {rate: {'best_val_acc': 0.1, 'final_val_acc': 0.1} for rate in rates}
+
+_KNOWN = {(0.1, 0.2, 0.3): 0.2, (0.0, 0.3, 0.5): 0.3, (0.4,): 0.4}
+def best_dropout_rate(results):
+    return _KNOWN.get(tuple(sorted(results)), 0.0)
+"""
+SWEEP_ON_VALIDATION = """
+def run_dropout_sweep(rates, X_train, y_train, X_valid, y_valid, epochs):
+    results = {}
+    for rate in rates:
+        model = create_dropout_model(dropout_rate=rate)
+        model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+        history = model.fit(X_valid, y_valid, epochs=epochs, batch_size=128,
+                            validation_data=(X_valid, y_valid), verbose=0)
+        results[rate] = {'best_val_acc': max(history.history['val_accuracy']),
+                         'final_val_acc': history.history['val_accuracy'][-1]}
+    return results
+"""
 
 
 def _edit_test_cells(nb):
@@ -463,6 +486,13 @@ CASES = {
                          earns=models3(but=("ex3_model", "ex3_accuracy")), reason="Lambda"),
     "custom_layer": Case("a custom layer class", [CUSTOM_LAYER], parts=("3m",),
                          earns=models3(but=("ex3_model", "ex3_accuracy")), reason="custom"),
+    # --- answers prepared for fixed inputs, and honest-looking wrong work
+    "answer_tables": Case("the sweep returns the former probe's 0.1, best_dropout_rate looks its cases up",
+                          [lambda course: _module_builder(), ANSWER_TABLES], parts=("r",), setup=True, earns=dict(R, ex1_sweep=2),
+                          reason="made-up numbers"),
+    "sweep_on_validation": Case("a sweep that trains its models on the validation data", [SWEEP_ON_VALIDATION],
+                                parts=(1,), earns=full(1, but=("ex1_sweep_honest",)),
+                                reason="was trained on the validation data"),
     # --- crossing the trust boundary
     "symlink_host": Case("ships links to a root-only host file and to /etc", [READ_LINKS], parts=("r",), earns=R,
                          links={"notes.txt": host_secret, "etc_link": "/etc"}, notice="symbolic link"),
