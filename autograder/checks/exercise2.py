@@ -10,7 +10,9 @@ def _problems(subject, builder, batchnorm):
     problems = (s.structure_problems(desc) + s.input_problems(desc, 784)
                 + s.hidden_units_problems(desc, HIDDEN_UNITS) + s.activation_problems(desc)
                 + s.batchnorm_problems(desc, batchnorm) + s.output_problems(desc)
-                + s.no_other_regularization(desc))
+                # BatchNorm is the only difference between the three: Dropout or a penalty confounds it.
+                + s.unwanted_regularization(desc, ("dropout", "penalty"), "Exercise 2's models differ in "
+                                            "BatchNormalization only: no Dropout, no kernel regularizer"))
     return [f"`{builder}()`: {p}" for p in problems]
 
 

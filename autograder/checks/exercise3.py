@@ -141,14 +141,8 @@ def model(subject):
 def baseline(subject):
     builder = "create_cifar_baseline"
     desc, problems = _cifar_mlp(subject, builder)
-    for kind, name in (("batchnorm", "BatchNormalization"), ("dropout", "Dropout")):
-        if desc.count(kind):
-            problems.append(f"has {desc.count(kind)} {name} layer(s); the baseline must have "
-                            "no regularization")
-    regularized = [b.index for b in desc.blocks if b.regularizer and b.regularizer["kind"] != "none"]
-    if regularized:
-        problems.append(f"Dense layer(s) {regularized} have a kernel regularizer; the baseline "
-                        "must have no regularization")
+    problems += s.unwanted_regularization(desc, ("batchnorm", "dropout", "penalty"),
+                                          "the baseline must have no regularization")
     problems += s.output_problems(desc)
     return [f"`{builder}()`: {p}" for p in problems]
 

@@ -84,15 +84,16 @@ def describe_layout(desc):
     return " | ".join(b.layout() for b in desc.blocks)
 
 
-def no_other_regularization(desc):
-    """Exercise 2 compares BatchNorm placements on one stack: Dropout or a weight penalty in any
-    of the three models would confound the comparison."""
+def unwanted_regularization(desc, kinds, why):
+    """A problem for each kind of regularization in ``kinds`` ("batchnorm", "dropout",
+    "penalty") the model has, each ending with ``why``."""
+    names = {"batchnorm": "BatchNormalization", "dropout": "Dropout"}
     problems = []
-    if desc.count("dropout"):
-        problems.append(f"has {desc.count('dropout')} Dropout layer(s); Exercise 2's models are the same "
-                        "stack with BatchNormalization as the only difference: no Dropout")
-    regularized = [b.index for b in desc.blocks if b.regularizer and b.regularizer["kind"] != "none"]
-    if regularized:
-        problems.append(f"Dense layer(s) {regularized} have a kernel regularizer; Exercise 2's models "
-                        "have none")
+    for kind in kinds:
+        if kind == "penalty":
+            regularized = [b.index for b in desc.blocks if b.regularizer and b.regularizer["kind"] != "none"]
+            if regularized:
+                problems.append(f"Dense layer(s) {regularized} have a kernel regularizer; {why}")
+        elif desc.count(kind):
+            problems.append(f"has {desc.count(kind)} {names[kind]} layer(s); {why}")
     return problems
