@@ -322,6 +322,19 @@ def create_cifar_model():
     return model
 """
 BFLOAT16 = "keras.mixed_precision.set_global_policy('bfloat16')\n"
+# A hand-made config for the retraining worker: a layer that loads a SavedModel from a path,
+# and a Dense layer whose build_config declares five million inputs (a 49 GB kernel if built).
+CRAFTED_CONFIG = """
+import json
+def create_cifar_model():
+    model = models.Sequential([layers.Input(shape=(3072,)), layers.Dense(10, activation='softmax')])
+    config = json.loads(model.to_json())
+    config['config']['layers'].insert(1, {'module': 'keras.layers', 'class_name': 'TFSMLayer', 'registered_name': None,
+                                          'config': {'name': 'loader', 'filepath': '/root', 'call_endpoint': 'serve'}})
+    config['config']['layers'][-1]['build_config'] = {'input_shape': [None, 5_000_000]}
+    model.to_json = lambda **kwargs: json.dumps(config)
+    return model
+"""
 # Answers looked up in tables made for the grader's former fixed probes: the sweep returns the
 # 0.1 that its one-image probe gave every model, best_dropout_rate and the plot know its cases.
 ANSWER_TABLES = """
@@ -493,6 +506,8 @@ CASES = {
     "sweep_on_validation": Case("a sweep that trains its models on the validation data", [SWEEP_ON_VALIDATION],
                                 parts=(1,), earns=full(1, but=("ex1_sweep_honest",)),
                                 reason="was trained on the validation data"),
+    "crafted_config": Case("a hand-made model config: a TFSMLayer loading a path, a build_config of 5 million inputs",
+                           [CRAFTED_CONFIG], parts=("r",), setup=True, earns=R, reason="TFSMLayer"),
     # --- crossing the trust boundary
     "symlink_host": Case("ships links to a root-only host file and to /etc", [READ_LINKS], parts=("r",), earns=R,
                          links={"notes.txt": host_secret, "etc_link": "/etc"}, notice="symbolic link"),
