@@ -46,7 +46,7 @@ def guarded_paths(course_dir):
 
 
 def environment_paths():
-    """The environment's folders, less those inside the guarded course or package (hashed)."""
+    """The Python installation and virtual environment the grader runs from."""
     return sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)})
 
 

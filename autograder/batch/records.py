@@ -7,9 +7,10 @@ never an exception in the grader.
 """
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from ..kernel.observe import MODEL_BUILDERS
+from ..retrain.safety import json_depth
 
 MAX_TEXT = 2000
 MAX_LINE_BYTES = 64 * 2**20          # the executed notebook travels in one line
@@ -35,19 +36,6 @@ def clean_text(value, limit=MAX_TEXT):
     return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in value)
 
 
-def depth(value):
-    """Nesting depth of a JSON value, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(node, dict):
-            stack.extend((v, level + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, level + 1) for v in node)
-    return deepest
-
-
 def _no_constant(name):
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -71,7 +59,7 @@ def loads(text, *, max_bytes, max_depth=MAX_DEPTH, what="record"):
         raise RecordInvalid(f"the {what} is nested more deeply than {max_depth} levels") from None
     except ValueError as exc:
         raise RecordInvalid(f"the {what} is not valid JSON ({clean_text(exc, 200)})") from None
-    if depth(value) > max_depth:
+    if json_depth(value) > max_depth:
         raise RecordInvalid(f"the {what} is nested more deeply than {max_depth} levels")
     return value
 
@@ -228,8 +216,6 @@ class KernelReport:
     refused: list = field(default_factory=list)
     reported: bool = False          # the runner's final status arrived
 
-    def to_json(self):
-        return {k: v for k, v in asdict(self).items() if k not in ("observations", "notebook")}
 
 
 def parse_channel(data, kernel_checks, truncated=False):

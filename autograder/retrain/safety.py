@@ -51,7 +51,8 @@ def _objects(config):
             stack.extend(node)
 
 
-def _depth(value):
+def json_depth(value):
+    """Nesting depth of a JSON value, without recursion (a hostile value may be deep)."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         node, level = stack.pop()
@@ -71,7 +72,7 @@ def _walk_layers(config):
 
 def check_objects(config, what="model"):
     """RetrainRefused unless every object ``config`` names is on the allow-list."""
-    if _depth(config) > MAX_DEPTH:
+    if json_depth(config) > MAX_DEPTH:
         raise RetrainRefused(f"the {what}'s config is nested more deeply than {MAX_DEPTH} levels")
     for node in _objects(config):
         cls, module = node.get("class_name"), node.get("module")
@@ -102,7 +103,6 @@ def check_objects(config, what="model"):
 
 def _input_shapes(config):
     """(where, shape) of every input shape the config declares."""
-    cfg = config.get("config", {})
     build = config.get("build_config")
     if isinstance(build, dict) and build.get("input_shape") is not None:
         yield "the model", build["input_shape"]
@@ -115,7 +115,6 @@ def _input_shapes(config):
         lbuild = layer.get("build_config")
         if isinstance(lbuild, dict) and lbuild.get("input_shape") is not None:
             yield f"layer '{name}' (its build_config)", lbuild["input_shape"]
-    del cfg
 
 
 def _dims(shape):
