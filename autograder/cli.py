@@ -44,16 +44,14 @@ def _graded_course_dir(path):
 def print_scores(rows, expected=None):
     from .checks import CHECKS
     from .export import check_names
+    from .terminal import console, table
     names = check_names()
-    width = max(len(r.student) for r in rows) if rows else 7
-    print(f"{'student':<{width}}  {'auto':>9}  " + " ".join(f"{n:>{max(len(n), 4)}}" for n in names))
+    body = []
     for row in rows:
-        cells = []
-        for n in names:
-            score, possible = row.scores.get(n, (0.0, CHECKS[n].points))
-            cells.append(f"{score:g}/{possible:g}".rjust(max(len(n), 4)))
-        total = f"{row.auto_total:g}/{row.auto_possible:g}"
-        print(f"{row.student:<{width}}  {total:>9}  " + " ".join(cells))
+        cells = ["{:g}/{:g}".format(*row.scores.get(n, (0.0, CHECKS[n].points))) for n in names]
+        body.append([row.student, f"{row.auto_total:g}/{row.auto_possible:g}", *cells])
+    out = console(sys.stdout, wide=True)
+    out.print(table(None, ["student", "auto", *names], body, right=("auto", *names)))
     print()
     for row in rows:
         for gid, lost in row.lost().items():
@@ -78,19 +76,41 @@ def _grade(course, args):
 
 
 def print_summary(summary):
-    r, t = summary["retraining"], summary["timings"]
+    from .terminal import console, table
+    r, t, e = summary["retraining"], summary["timings"], summary.get("executions") or {}
     print(f"Graded {summary['students']} submissions in {summary['wall_s']:.0f} s "
           f"(sandbox {'on' if summary['sandboxed'] else 'OFF'}, {summary['workers']} workers"
-          f"{', on Ray' if summary['ray'] else ''}): execute {t['execute_s']:.0f} s, "
-          f"retrain {t['retrain_s']:.0f} s, judge {t['judge_s']:.0f} s, record {t['record_s']:.0f} s.")
+          f"{', on Ray' if summary['ray'] else ''}; {summary.get('profile', 'quick')} profile): "
+          f"execute {t['execute_s']:.0f} s, retrain {t['retrain_s']:.0f} s, judge {t['judge_s']:.0f} s, "
+          f"record {t['record_s']:.0f} s.")
+    stats = summary.get("class") or {}
+    rows = [["execute", f"{t['execute_s']:.0f} s",
+             f"{e.get('run', 0)} run, {e.get('reused', 0)} identical copies, {e.get('resumed', 0)} from the journal"],
+            ["retrain", f"{t['retrain_s']:.0f} s",
+             f"{r['models']} model checks, {r['distinct']} distinct models, {r['trained']} trained now"],
+            ["judge", f"{t['judge_s']:.0f} s", ""], ["record", f"{t['record_s']:.0f} s", ""]]
+    if stats.get("graded"):
+        rows.append(["class", "", f"mean {stats['mean']:.1f}, median {stats['median']:g} of "
+                                  f"{summary['possible']:g}; {stats['graded']} graded"])
+    console(sys.stdout, wide=True).print(table(None, ["stage", "time", ""], rows, right=("time",)))
     print(f"Retraining: {r['models']} model checks, {r['distinct']} distinct models, "
           f"{r['trained']} trained now (the rest from the cache).")
+    mistakes = [m for m in summary.get("common_mistakes") or [] if m["count"] > 1][:5]
+    if mistakes:
+        console(sys.stdout, wide=True).print(table(
+            "Most common mistakes (all of them: the report)", ["students", "check", "mistake"],
+            [[m["count"], m["check"], m["pattern"][:160]] for m in mistakes], right=("students",)))
     for student, reason in sorted(summary["failed"].items()):
         print(f"Failed to run: {student}: {reason}")
     for student, reason in sorted({**summary.get("grader_faults", {}), **summary.get("not_recorded", {})}.items()):
         print(f"NOT GRADED (the grading machine failed; run `autograder grade` again): {student}: {reason}")
     for student, flags in sorted(summary.get("flagged", {}).items()):
         print(f"Flagged for review: {student}: {flags[0]}" + (f" (+{len(flags) - 1} more)" if len(flags) > 1 else ""))
+    identical = summary.get("identical") or {}
+    for group in identical.get("identical_notebooks") or []:
+        print(f"Identical notebooks (reported, grades unchanged): {', '.join(group)}")
+    for group in identical.get("identical_cifar_models") or []:
+        print(f"The same Exercise 3 model (reported, grades unchanged): {', '.join(group)}")
     for student, content_hash in sorted(summary.get("withheld", {}).items()):
         print(f"Withheld until reviewed: {student}'s in-kernel checks; to accept after review: "
               f"c.Batch.reviewed = {{{student!r}: {str(content_hash)[:12]!r}}} in nbgrader_config.py")

@@ -9,13 +9,15 @@ import time
 
 from ..checks import CHECKS
 from ..nbgrader_steps import ASSIGNMENT
+from ..retrain import current_profile
 from ..sandbox import bwrap as sandbox
 from .execute import execute
 from .journal import Journal, digest, grading_seed, submission_hash
 from .judge import judge_safely
 from .records import clean_text
+from .report import class_statistics, common_mistakes, identical_groups
 from .pool import LocalPool, visible_gpus
-from .progress import Progress
+from ..terminal import StageProgress
 from .settings import Sandbox, settings
 
 
@@ -79,7 +81,7 @@ def _make_pool(ray_address, workers):
 
 def _execute_all(course_dir, journal, found, hashes, box, pool, show):
     todo = [s for s in found if (journal.read(s, "execution") or {}).get("hash") != hashes[s]]
-    progress = Progress("execute", len(found), enabled=show)
+    progress = StageProgress("execute", len(found), enabled=show)
     progress.skip(len(found) - len(todo))
     # Byte-identical submissions run once; the others copy the result.
     leaders = {}
@@ -115,7 +117,6 @@ def _retrain_all(executions, pool, gpus, show):
     """Retrain each distinct model once, before judging (which then only reads the cache)."""
     from ..checks import ExtractedSubject
     from ..checks.accuracy import retrain_jobs
-    from ..retrain import current_profile
     from ..retrain.cache import ResultCache
     from ..retrain.runner import job_spec
     profile, cache = current_profile(), ResultCache()
@@ -131,7 +132,7 @@ def _retrain_all(executions, pool, gpus, show):
             distinct.setdefault(key, dict(config=config, protocol=protocol,
                                           optimizer=optimizer, profile=profile))
     todo = {k: v for k, v in distinct.items() if cache.get(k) is None}
-    progress = Progress("retrain", len(distinct), enabled=show)
+    progress = StageProgress("retrain", len(distinct), enabled=show)
     progress.skip(len(distinct) - len(todo))
     keys = list(todo)
     for index, result in pool.map(retrain_task, [todo[k] for k in keys], gpus=gpus, gpu_task=True):
@@ -146,7 +147,7 @@ def is_reviewed(reviewed, student, content_hash):
 
 
 def _judge_all(journal, executions, reviewed, show):
-    progress = Progress("judge", len(executions), enabled=show)
+    progress = StageProgress("judge", len(executions), enabled=show)
     judgements = {}
     for student, execution in executions.items():
         trusted = is_reviewed(reviewed, student, execution.get("hash"))
@@ -171,7 +172,7 @@ def _record_all(course_dir, journal, judgements, feedback, show):
     """Record each judgement; a student nbgrader cannot record at all is reported, and the
     batch goes on (the journal keeps it unrecorded, so the next run tries again)."""
     from .record import record
-    progress = Progress("record", len(judgements), enabled=show)
+    progress = StageProgress("record", len(judgements), enabled=show)
     failed = {}
     for student, judgement in judgements.items():
         mark = digest(judgement)
@@ -245,7 +246,12 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
                "grader_faults": {s: j["reason"] for s, j in judgements.items() if s not in graded},
                "flagged": {s: [flag_line(f) for f in j["flags"]] for s, j in judgements.items() if j.get("flags")},
                "withheld": {s: j["hash"] for s, j in judgements.items() if j.get("withheld")},
-               "not_recorded": not_recorded, "integrity": checked, "timings": timings, "wall_s": time.monotonic() - start}
+               "not_recorded": not_recorded, "integrity": checked, "timings": timings,
+               "profile": current_profile()}
+    summary["class"] = class_statistics(graded, summary)
+    summary["common_mistakes"] = common_mistakes(graded)
+    summary["identical"] = identical_groups(graded, {s: hashes[s] for s in graded})
+    summary["wall_s"] = time.monotonic() - start
     if exports:
         from .outputs import write_outputs
         summary["outputs"] = write_outputs(course_dir, graded, summary)

@@ -116,9 +116,23 @@ def judge(execution, reviewed=False):
 
 
 def _retrained(subject):
-    """The retraining results the accuracy checks used, for the class report."""
+    """The retraining results the accuracy checks used, for the class report and the student's
+    feedback: the grader's own numbers, its validation curve and the threshold it was held to."""
+    from ..checks.accuracy import RETRAINED
+    from ..retrain import current_profile
+    from ..retrain.thresholds import threshold
     out = {}
-    for key, (value, _problem) in subject._memo.items():
-        if isinstance(key, tuple) and key[0] == "retrained" and value:
-            out[key[1]] = {k: value.get(k) for k in ("best_val_acc", "final_val_acc", "epochs_run", "key")}
+    for check_name, pairs in RETRAINED.items():
+        for builder, protocol in pairs:
+            value, _problem = subject._memo.get(("retrained", builder, protocol), (None, None))
+            if not value:
+                continue
+            history = value.get("history") if isinstance(value.get("history"), dict) else {}
+            try:
+                minimum = threshold(check_name, builder, current_profile(), args=subject.builder_args(builder))
+            except Exception:       # the check itself has reported it; the report just leaves it out
+                minimum = None
+            out[builder] = {**{k: value.get(k) for k in ("best_val_acc", "final_val_acc", "epochs_run", "key")},
+                            "check": check_name, "label": subject.label(builder), "threshold": minimum,
+                            "val_accuracy": [float(v) for v in (history.get("val_accuracy") or [])][:500]}
     return out

@@ -7,6 +7,7 @@ from ..checks import CHECKS
 from ..export import write_grades_csv
 from ..gradebook import read_scores
 from .records import clean_text
+from .report import write_report
 
 EXPORTS_DIR = "exports"
 
@@ -26,7 +27,6 @@ def gradescope_results(judgement):
 def write_outputs(course_dir, judgements, summary):
     """Every export; one student whose export fails is named in ``summary["export_failures"]``
     and the others' exports are written."""
-    from .report import write_report
     out = os.path.join(course_dir, EXPORTS_DIR)
     os.makedirs(out, exist_ok=True)
     failures = summary.setdefault("export_failures", {})
@@ -40,7 +40,7 @@ def write_outputs(course_dir, judgements, summary):
             failures[student] = f"gradescope: {type(exc).__name__}: {clean_text(exc, 300)}"
     paths["gradescope"] = os.path.join(out, "gradescope")
     try:
-        paths["report"] = write_report(os.path.join(out, "report.html"), judgements, summary)
+        paths["report"] = write_report(os.path.join(out, "report.html"), judgements, summary, course_dir=course_dir)
     except Exception as exc:
         failures["(report)"] = f"{type(exc).__name__}: {clean_text(exc, 300)}"
     paths["summary"] = os.path.join(out, "summary.json")

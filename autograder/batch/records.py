@@ -7,6 +7,8 @@ never an exception in the grader.
 """
 import json
 import math
+import os
+import re
 from dataclasses import dataclass, field
 
 from ..kernel.observe import MODEL_BUILDERS
@@ -202,6 +204,36 @@ def _sweep(value):
             return None
         out[str(rate)] = float(acc)
     return out
+
+
+# What the release's sweep cell prints, one line per rate.
+_PRINTED_SWEEP = re.compile(r"^dropout (\d(?:\.\d{1,4})?): best (0\.\d{1,8}|1\.0+)\b", re.MULTILINE)
+MAX_NOTEBOOK_BYTES = 64 * 2**20
+
+
+def printed_sweep(path):
+    """{rate: best validation accuracy} as the submitted notebook's sweep cell printed it when
+    the student ran it (their own budget, not verified by anyone), or None. The file is the
+    student's: size-bounded, any parse failure is just "no sweep"."""
+    try:
+        if os.path.getsize(path) > MAX_NOTEBOOK_BYTES:
+            return None
+        with open(path, "rb") as f:
+            notebook = loads(f.read(), max_bytes=MAX_NOTEBOOK_BYTES, what="notebook")
+    except (OSError, RecordInvalid):
+        return None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    for cell in cells if isinstance(cells, list) else []:
+        outputs = cell.get("outputs") if isinstance(cell, dict) else None
+        for output in outputs if isinstance(outputs, list) else []:
+            text = output.get("text") if isinstance(output, dict) and output.get("name") == "stdout" else None
+            text = "".join(t for t in text if isinstance(t, str)) if isinstance(text, list) else text
+            if not isinstance(text, str):
+                continue
+            found = {str(float(rate)): float(acc) for rate, acc in _PRINTED_SWEEP.findall(text[:100_000])}
+            if found:
+                return _sweep(found)
+    return None
 
 
 @dataclass

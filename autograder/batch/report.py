@@ -1,19 +1,102 @@
-"""The instructor's class report: one HTML page, its plots as PNG files rendered by
-matplotlib beside it (and embedded, so the page can be mailed alone)."""
+"""The instructor's class report: what the batch found, as one HTML page (jinja2 template,
+plots by matplotlib, embedded so the page can be mailed alone and also written beside it).
+
+What an instructor reads first: how the class did (summary, pass rate per exercise), which
+mistakes are common (to re-teach them), then the numbers the grades rest on (the grader's
+own retraining against each threshold), then who needs attention, then every student.
+"""
 import base64
-import html
 import os
+import re
+import statistics
+from collections import defaultdict
 
+import jinja2
+
+from ..atomic import write_text
 from ..checks import CHECKS
+from ..nbgrader_steps import ASSIGNMENT
 from ..retrain import current_profile
-from ..retrain.thresholds import threshold
+from .records import printed_sweep
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+FULL_SWEEP = 4          # a printed sweep with at least this many rates is a student's own full run
+_NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
-def _figure(path, draw):
+# ---- what the class did ------------------------------------------------------------------
+
+def mistake_pattern(message):
+    """A message with the student's own numbers taken out, so the same mistake made with
+    other numbers groups together: 'hidden layer 2 (Dense 128): ...' -> 'hidden layer # (Dense #): ...'."""
+    return _NUMBER.sub("#", " ".join(str(message).split()))[:400]
+
+
+def common_mistakes(judgements):
+    """Lost points grouped by check and message pattern, most shared first:
+    [{"check", "pattern", "count", "points_lost", "students", "example": {"student", "message"}}]."""
+    groups = defaultdict(list)
+    for student, judgement in sorted(judgements.items()):
+        for r in judgement["results"]:
+            if not r["passed"]:
+                groups[(r["name"], mistake_pattern(r["message"]))].append((student, r))
+    out = []
+    for (name, pattern), members in groups.items():
+        out.append({"check": name, "exercise": CHECKS[name].exercise if name in CHECKS else None,
+                    "pattern": pattern, "count": len(members),
+                    "points_lost": sum(r["possible"] - r["points"] for _, r in members),
+                    "students": [s for s, _ in members],
+                    "example": {"student": members[0][0], "message": members[0][1]["message"]}})
+    order = list(CHECKS)
+    out.sort(key=lambda g: (-g["count"], order.index(g["check"]) if g["check"] in order else len(order), g["pattern"]))
+    return out
+
+
+def class_statistics(judgements, summary):
+    """The summary at the top of the report (also in summary.json)."""
+    scores = [j["score"] for j in judgements.values()]
+    exercises = sorted({c.exercise for c in CHECKS.values()})
+    per_exercise = {}
+    for exercise in exercises:
+        names = [n for n, c in CHECKS.items() if c.exercise == exercise]
+        full = sum(all(r["passed"] for r in j["results"] if r["name"] in names) for j in judgements.values())
+        points = [sum(r["points"] for r in j["results"] if r["name"] in names) for j in judgements.values()]
+        per_exercise[str(exercise)] = {
+            "possible": sum(CHECKS[n].points for n in names), "full_marks": full,
+            "pass_rate": full / len(judgements) if judgements else 0.0,
+            "mean": statistics.fmean(points) if points else 0.0}
+    not_graded = {**(summary.get("grader_faults") or {}), **(summary.get("not_recorded") or {})}
+    return {"graded": len(judgements), "not_graded": len(not_graded),
+            "failed_to_run": len(summary.get("failed") or {}), "flagged": len(summary.get("flagged") or {}),
+            "mean": statistics.fmean(scores) if scores else 0.0,
+            "median": statistics.median(scores) if scores else 0.0,
+            "full_marks": sum(s == summary["possible"] for s in scores), "exercises": per_exercise}
+
+
+def identical_groups(judgements, hashes=None):
+    """Students who handed in the same thing: byte-identical notebooks (by content hash) and,
+    separately, the same Exercise 3 model (by its canonical config). Reported, never graded."""
+    by_hash, by_model = defaultdict(list), defaultdict(list)
+    for student, judgement in sorted(judgements.items()):
+        content = (hashes or {}).get(student) or judgement.get("hash")
+        if content:
+            by_hash[content].append(student)
+        key = ((judgement.get("retrained") or {}).get("create_cifar_model") or {}).get("key")
+        if key:
+            by_model[key].append(student)
+    same_file = [g for g in by_hash.values() if len(g) > 1]
+    in_files = {tuple(g) for g in same_file}
+    same_model = [g for g in by_model.values() if len(g) > 1 and tuple(g) not in in_files]
+    return {"identical_notebooks": same_file, "identical_cifar_models": same_model}
+
+
+# ---- plots ---------------------------------------------------------------------------------
+
+def _figure(path, draw, size=(6.4, 3.6)):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=size)
     draw(ax)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -21,105 +104,141 @@ def _figure(path, draw):
     return path
 
 
-def plots(folder, judgements, possible):
+def _integer_counts(axis):
+    """Students are counted in whole numbers (matplotlib's default ticks say 0.5, 1.5)."""
+    from matplotlib.ticker import MaxNLocator
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def plots(folder, judgements, possible, sweeps):
+    """{title: (png path, caption)}."""
     os.makedirs(folder, exist_ok=True)
-    scores = [j["score"] for j in judgements.values()]
     out = {}
+    scores = [j["score"] for j in judgements.values()]
 
     def distribution(ax):
-        ax.hist(scores, bins=range(0, int(possible) + 2), color="#4c72b0", edgecolor="white")
-        ax.set(title="Automatic score per student", xlabel=f"points (of {possible:g})", ylabel="students")
-    out["Score distribution"] = _figure(os.path.join(folder, "score_distribution.png"), distribution)
+        ax.hist(scores, bins=[b - 0.5 for b in range(0, int(possible) + 2)], color="#4c72b0", edgecolor="white")
+        ax.set(title="Automatic points per student", xlabel=f"points (of {possible:g})", ylabel="students",
+               xlim=(-0.5, possible + 0.5))
+        _integer_counts(ax.yaxis)
+    out["Automatic points"] = (_figure(os.path.join(folder, "score_distribution.png"), distribution),
+                               "How many students earned each score.")
 
-    def pass_rates(ax):
+    def pass_counts(ax):
         names = list(CHECKS)
-        rates = [sum(any(r["name"] == n and r["passed"] for r in j["results"]) for j in judgements.values())
-                 / max(len(judgements), 1) for n in names]
-        ax.barh(names[::-1], rates[::-1], color="#55a868")
-        ax.set(title="Pass rate of each check", xlim=(0, 1), xlabel="share of students")
+        counts = [sum(any(r["name"] == n and r["passed"] for r in j["results"]) for j in judgements.values())
+                  for n in names]
+        ax.barh(names[::-1], counts[::-1], color="#55a868")
+        ax.set(title="Students passing each check", xlim=(0, max(len(judgements), 1)), xlabel="students")
+        _integer_counts(ax.xaxis)
         ax.tick_params(axis="y", labelsize=7)
-    out["Pass rate of each check"] = _figure(os.path.join(folder, "check_pass_rates.png"), pass_rates)
+    out["Checks passed"] = (_figure(os.path.join(folder, "check_pass_counts.png"), pass_counts, (6.4, 4.4)),
+                            f"Of {len(judgements)} graded students.")
 
-    def sweeps(ax):
-        drawn = 0
-        for student, j in sorted(judgements.items()):
-            sweep = j.get("sweep")
-            if isinstance(sweep, dict) and sweep:
-                points = sorted((float(r), float(a)) for r, a in sweep.items())
+    rows = _retrained_rows(judgements)
+
+    def retrained(ax):
+        for y, (label, points, minimum) in enumerate(rows):
+            jitter = [((i * 0.37) % 1 - 0.5) * 0.35 for i in range(len(points))]
+            ax.scatter([p for p, _ in points], [y + j for j in jitter], s=18, alpha=0.75,
+                       c=["#c44e52" if minimum is not None and p < minimum else "#4c72b0" for p, _ in points])
+            if minimum is not None:
+                ax.plot([minimum, minimum], [y - 0.4, y + 0.4], color="black", linewidth=2)
+        ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
+        ax.set(title=f"The grader's retraining ({current_profile()} profile)",
+               xlabel="best validation accuracy (bar: the threshold)")
+        ax.invert_yaxis()
+    if rows:
+        out["Retrained accuracy against the thresholds"] = (
+            _figure(os.path.join(folder, "retrained_accuracy.png"), retrained, (6.4, 0.6 * len(rows) + 1.4)),
+            "One dot per student: the grader's own retraining, which the accuracy points rest on; "
+            "red dots are below the threshold (black bar).")
+
+    if sweeps:
+        def sweep_plot(ax):
+            for student, sweep in sorted(sweeps.items()):
+                points = sorted((float(r), a) for r, a in sweep.items())
                 ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", alpha=0.6, label=student)
-                drawn += 1
-        ax.set(title="The class's dropout sweeps (best validation accuracy, as the notebooks ran)",
-               xlabel="dropout rate", ylabel="validation accuracy")
-        ax.title.set_fontsize(9)
-        if 0 < drawn <= 12:
-            ax.legend(fontsize=6)
-    out["Dropout-sweep curves"] = _figure(os.path.join(folder, "dropout_sweeps.png"), sweeps)
-
-    minimum = threshold("ex3_accuracy", "create_cifar_model", current_profile())
-
-    def ex3(ax):
-        values = [j["retrained"]["create_cifar_model"]["best_val_acc"] for j in judgements.values()
-                  if (j.get("retrained") or {}).get("create_cifar_model", {}).get("best_val_acc") is not None]
-        ax.hist(values, bins=15, color="#8172b2", edgecolor="white")
-        ax.axvline(minimum, color="#c44e52", linestyle="--", label=f"threshold {minimum:.3f}")
-        ax.set(title=f"Exercise 3, retrained by the grader ({current_profile()} profile)",
-               xlabel="best validation accuracy", ylabel="students")
-        ax.legend(fontsize=8)
-    out["Exercise 3 accuracy against the threshold"] = _figure(os.path.join(folder, "ex3_accuracy.png"), ex3)
+            ax.set(title="Dropout sweeps as the notebooks printed them",
+                   xlabel="dropout rate", ylabel="best validation accuracy")
+            if len(sweeps) <= 12:
+                ax.legend(fontsize=6)
+        out["The class's own dropout sweeps"] = (
+            _figure(os.path.join(folder, "printed_sweeps.png"), sweep_plot),
+            f"From the outputs saved in {len(sweeps)} submitted notebook(s) with a sweep of "
+            f"{FULL_SWEEP} or more rates: what each student saw, not checked by the grader.")
     return out
 
 
-def write_report(path, judgements, summary):
-    folder = os.path.join(os.path.dirname(path), "report")
-    figures = plots(folder, judgements, summary["possible"])
-    parts = ["<html><head><meta charset='utf-8'><title>Module 07 class report</title></head><body>",
-             "<h1>Module 07 — class report</h1>",
-             f"<p>{summary['students']} submissions; sandbox {'on' if summary['sandboxed'] else 'OFF'}; "
-             f"{summary['retraining']['distinct']} distinct models retrained for "
-             f"{summary['retraining']['models']} model checks; profile {current_profile()}.</p>"]
-    for title, png in figures.items():
-        with open(png, "rb") as f:
-            data = base64.b64encode(f.read()).decode()
-        parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' "
-                     f"src='data:image/png;base64,{data}'>")
-    parts.append("<h2>Failed submissions</h2>")
-    failed = summary.get("failed") or {}
-    if failed:
-        parts.append("<table border='1'><tr><th>student</th><th>reason</th></tr>" + "".join(
-            f"<tr><td>{html.escape(s)}</td><td>{html.escape(r)}</td></tr>" for s, r in sorted(failed.items()))
-            + "</table>")
-    else:
-        parts.append("<p>None: every notebook ran to the end.</p>")
-    faults = {**(summary.get("grader_faults") or {}), **(summary.get("not_recorded") or {})}
-    if faults:
-        parts.append("<h2>Not graded yet: the grading machine failed</h2><p>Nothing is recorded for "
-                     "these students; run <code>autograder grade</code> again once the cause is fixed.</p><ul>"
-                     + "".join(f"<li>{html.escape(s)}: {html.escape(r)}</li>" for s, r in sorted(faults.items()))
-                     + "</ul>")
-    parts.append("<h2>Flagged for review</h2>")
-    flagged = summary.get("flagged") or {}
-    if flagged:
-        withheld = summary.get("withheld") or {}
-        parts.append("<p>Code that changes a library, the grader or the kernel, found by reading the "
-                     "notebook or seen while it ran. Structure and accuracy are judged outside the "
-                     "kernel whatever it did; for <em>tampering</em> flags the checks observed inside "
-                     "the kernel are withheld (scored 0 with the reason) until you review the notebook "
-                     "and accept it in <code>nbgrader_config.py</code> with "
-                     "<code>c.Batch.reviewed = {'student': 'hash'}</code>, then grade again.</p><ul>" + "".join(
-                         f"<li>{html.escape(s)}"
-                         + (f" (withheld; hash <code>{html.escape(str(withheld[s])[:12])}</code>)" if s in withheld else "")
-                         + f": {html.escape('; '.join(f))}</li>" for s, f in sorted(flagged.items()))
-                     + "</ul>")
-    else:
-        parts.append("<p>None.</p>")
-    parts.append("<h2>Scores</h2><table border='1'><tr><th>student</th><th>score</th><th>lost</th></tr>")
+def _retrained_rows(judgements):
+    """[(model label, [(accuracy, student)], threshold)] in the order of the accuracy checks."""
+    from ..checks.accuracy import RETRAINED
+    rows = []
+    for check_name, pairs in RETRAINED.items():
+        for builder, _protocol in pairs:
+            points, minima = [], set()
+            for student, j in sorted(judgements.items()):
+                entry = (j.get("retrained") or {}).get(builder) or {}
+                if isinstance(entry.get("best_val_acc"), (int, float)):
+                    points.append((float(entry["best_val_acc"]), student))
+                    if isinstance(entry.get("threshold"), (int, float)):
+                        minima.add(float(entry["threshold"]))
+            if points:
+                # ex1's threshold depends on each student's rate: the bar shows the lowest.
+                rows.append((f"{check_name}: {builder}", points, min(minima) if minima else None))
+    return rows
+
+
+# ---- the page ------------------------------------------------------------------------------
+
+def _links(course_dir, report_dir, student):
+    out = {}
+    for name, path in (("feedback", os.path.join(course_dir, "feedback", student, ASSIGNMENT, f"{ASSIGNMENT}.html")),
+                       ("gradescope", os.path.join(course_dir, "exports", "gradescope", student, "results.json"))):
+        if os.path.isfile(path):
+            out[name] = os.path.relpath(path, report_dir)
+    return out
+
+
+def report_data(course_dir, judgements, summary):
+    """Everything the page shows, as plain data (the test reads it too)."""
+    report_dir = os.path.join(course_dir, "exports")
+    sweeps = {}
+    for student in judgements:
+        sweep = printed_sweep(os.path.join(course_dir, "submitted", student, ASSIGNMENT, f"{ASSIGNMENT}.ipynb"))
+        if sweep and len(sweep) >= FULL_SWEEP:
+            sweeps[student] = sweep
+    exercises = sorted({c.exercise for c in CHECKS.values()})
+    students = []
     for student, j in sorted(judgements.items()):
-        lost = "; ".join(f"{r['name']} (-{r['possible'] - r['points']:g}): {r['message']}"
-                         for r in j["results"] if not r["passed"])
-        parts.append(f"<tr><td>{html.escape(student)}</td><td>{j['score']:g}/{j['possible']:g}</td>"
-                     f"<td>{html.escape(lost)}</td></tr>")
-    parts.append("</table></body></html>")
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.write("\n".join(parts))
-    os.replace(path + ".tmp", path)
+        by_exercise = {e: sum(r["points"] for r in j["results"] if CHECKS.get(r["name"]) and CHECKS[r["name"]].exercise == e)
+                       for e in exercises}
+        lost = [{"check": r["name"], "lost": r["possible"] - r["points"], "message": r["message"]}
+                for r in j["results"] if not r["passed"]]
+        students.append({"student": student, "score": j["score"], "possible": j["possible"],
+                         "exercises": by_exercise, "lost": lost, "links": _links(course_dir, report_dir, student),
+                         "flagged": student in (summary.get("flagged") or {}),
+                         "failed": (summary.get("failed") or {}).get(student, "")})
+    return {"summary": summary, "stats": summary.get("class") or class_statistics(judgements, summary),
+            "mistakes": summary.get("common_mistakes") or common_mistakes(judgements),
+            "identical": summary.get("identical") or identical_groups(judgements),
+            "exercises": exercises, "students": students, "sweeps": sweeps, "profile": current_profile(),
+            "not_graded": {**(summary.get("grader_faults") or {}), **(summary.get("not_recorded") or {})}}
+
+
+def render(data, figures):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    embedded = []
+    for title, (png, caption) in figures.items():
+        with open(png, "rb") as f:
+            embedded.append({"title": title, "caption": caption, "data": base64.b64encode(f.read()).decode()})
+    return env.get_template("report.html.j2").render(figures=embedded, **data)
+
+
+def write_report(path, judgements, summary, course_dir=None):
+    course_dir = course_dir or os.path.dirname(os.path.dirname(os.path.abspath(path)))
+    data = report_data(course_dir, judgements, summary)
+    figures = plots(os.path.join(os.path.dirname(path), "report"), judgements, summary["possible"], data["sweeps"])
+    write_text(path, render(data, figures))
     return path

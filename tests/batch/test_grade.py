@@ -3,6 +3,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 
 import pytest
 
@@ -105,11 +106,19 @@ def test_exports_feedback_and_report(graded):
     assert "not a valid notebook" in dave
 
     report = (exports / "report.html").read_text()
-    assert report.count("data:image/png;base64,") == 4
+    assert report.count("data:image/png;base64,") == 3
     assert "dave" in report and "not a valid notebook" in report
-    for png in ("score_distribution", "check_pass_rates", "dropout_sweeps", "ex3_accuracy"):
+    assert "byte-identical notebooks: alice, bob" in report
+    links = re.findall(r'href="([^"]+)"', report)
+    assert len(links) == 8 and all((exports / link).resolve().is_file() for link in links)   # 4 feedback, 4 results.json
+    for png in ("score_distribution", "check_pass_counts", "retrained_accuracy"):
         data = (exports / "report" / f"{png}.png").read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    written = json.loads((exports / "summary.json").read_text())
+    bn = [m for m in written["common_mistakes"] if m["check"] == "ex2_bn_before"]
+    assert sorted((m["count"], m["students"]) for m in bn) == [(1, ["carol"]), (1, ["dave"])]
+    assert written["identical"]["identical_notebooks"] == [["alice", "bob"]]
+    assert written["class"]["graded"] == 4 and written["class"]["full_marks"] == 2
 
 
 def test_nothing_outside_the_outputs_changes(graded):

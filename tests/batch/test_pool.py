@@ -5,7 +5,7 @@ import threading
 import time
 
 from autograder.batch.pool import LocalPool, visible_gpus
-from autograder.batch.progress import Progress
+from autograder.terminal import StageProgress
 
 
 def test_each_running_task_has_its_own_slot_and_gpu(monkeypatch):
@@ -35,14 +35,35 @@ def test_no_gpus_when_none_are_visible(monkeypatch):
     assert visible_gpus() == []
 
 
-def test_progress_reports_done_failed_cached_and_eta():
-    out = io.StringIO()
-    progress = Progress("execute", 4, stream=out)
+def test_piped_progress_prints_a_line_every_few_items_with_counts_and_eta():
+    out = io.StringIO()             # not a terminal: plain lines, so a log shows the batch moving
+    progress = StageProgress("execute", 4, stream=out, every_items=2)
     progress.skip(1)
     progress.advance()
     progress.advance(failed=True)
     line = progress.line()
-    assert "3/4 done, 1 failed, 1 cached, ETA" in line and "ETA -" not in line
+    assert "execute: 3/4 done, 1 failed, 1 cached" in line and "ETA -" not in line
     progress.advance()
     progress.finish()
-    assert out.getvalue().strip().endswith("4/4 done, 1 failed, 1 cached, ETA -")
+    lines = out.getvalue().strip().splitlines()
+    assert lines[0].startswith("execute: 2/4 done, 0 failed, 1 cached")     # printed before the end
+    assert lines[-1].startswith("execute: 4/4 done, 1 failed, 1 cached") and lines[-1].endswith("ETA -")
+
+
+def test_piped_progress_prints_after_a_quiet_while_too():
+    out = io.StringIO()
+    progress = StageProgress("retrain", 100, stream=out, every_s=0.0)
+    progress.advance()
+    assert out.getvalue().startswith("retrain: 1/100 done")
+
+
+def test_progress_on_a_terminal_is_a_rich_bar():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    out = Tty()
+    with StageProgress("judge", 3, stream=out) as progress:
+        for _ in range(3):
+            progress.advance()
+    text = out.getvalue()
+    assert "judge" in text and "3/3" in text and "━" in text
