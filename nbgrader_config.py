@@ -42,5 +42,7 @@ c.Batch.retrain_slots = 0               # retraining jobs at once; 0: one per GP
 
 # Budget profile of the grader's retraining (autograder/retrain/protocols.py): "full" runs the
 # module's real budgets on the full data (meant for a GPU), "quick" a small slice for CPU
-# machines, CI and the demo. Each has its thresholds in reference/thresholds.json.
-os.environ.setdefault("AUTOGRADER_PROFILE", "quick")
+# machines, CI and the demo; "auto" (the default) picks full when a GPU is visible to the
+# retraining, quick otherwise, and every batch prints which. Each has its thresholds in
+# reference/thresholds.json (AUTOGRADER_THRESHOLDS points at another calibration).
+os.environ.setdefault("AUTOGRADER_PROFILE", "auto")

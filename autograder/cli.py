@@ -2,7 +2,8 @@
 
     autograder demo      generate the release, write the sample class, grade it in batch
                          (sandboxed, in parallel) and print the per-check scores
-    autograder grade     grade every submission in submitted/ (or a folder/zip of notebooks)
+    autograder grade     grade every submission in submitted/ (or a folder/zip of notebooks);
+                         --student ID regrades one
     autograder samples   write the sample submissions into submitted/
     autograder scores    print the per-check scores found in the gradebook
     autograder collect   place LMS-downloaded notebooks (folder or zip) into submitted/
@@ -70,7 +71,8 @@ def _grade(course, args):
     from .sandbox.bwrap import SandboxUnavailable
     try:
         return grade.main(course_dir=course, sandboxed=not args.no_sandbox, workers=args.workers,
-                          ray_address=args.ray, feedback=True, exports=True)
+                          ray_address=args.ray, feedback=True, exports=True,
+                          students=getattr(args, "student", None))
     except (grade.BatchError, SandboxUnavailable) as exc:
         raise UserError(str(exc)) from exc
 
@@ -231,9 +233,9 @@ def cmd_export(args):
 def cmd_calibrate(args):
     from .retrain.calibrate import calibrate
     _course_dir(args.course)
-    from .retrain.thresholds import PATH
+    from .retrain.thresholds import in_force
     try:
-        entries, ok = calibrate(args.profile, args.seeds, path=args.out or PATH, checks=args.check)
+        entries, ok = calibrate(args.profile, args.seeds, path=args.out or in_force(), checks=args.check)
     except ValueError as exc:
         raise UserError(str(exc))
     for check, models in entries.items():
@@ -294,6 +296,9 @@ def main(argv=None):
     p = sub.add_parser("grade", help="grade every submission in batch: sandboxed, parallel, resumable")
     p.add_argument("source", nargs="?", help="optional: a folder or zip of LMS-downloaded notebooks to collect first")
     p.add_argument("--replace", action="store_true", help="with SOURCE: replace changed submissions (kept as backups)")
+    p.add_argument("--student", action="append", metavar="ID",
+                   help="grade only this student (repeatable; shell patterns like 'a*' work); "
+                        "the others' grades and feedback stay as they are")
     batch_options(p)
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("collect", help="place LMS-downloaded notebooks (folder or zip) into submitted/")

@@ -4,7 +4,9 @@ submitted/<student>/regularization/ -> execute (sandboxed, in parallel) -> retra
 distinct model once -> judge -> record in the gradebook with feedback -> exports and report.
 Each step's output is journaled, so a killed batch resumes where it stopped.
 """
+import fnmatch
 import os
+import sys
 import time
 
 from ..checks import CHECKS
@@ -12,7 +14,7 @@ from ..nbgrader_steps import ASSIGNMENT
 from ..retrain import current_profile
 from ..sandbox import bwrap as sandbox
 from .execute import execute
-from .journal import Journal, digest, grading_seed, submission_hash
+from .journal import Journal, digest, grading_seed, judging_key, submission_hash
 from .judge import judge_safely
 from .records import clean_text
 from .report import class_statistics, common_mistakes, identical_groups
@@ -43,6 +45,22 @@ def discover(course_dir):
     if not found:
         raise BatchError(f"no submissions of '{ASSIGNMENT}' under {root}")
     return found
+
+
+def select(found, students):
+    """The submissions to grade now: ``students`` are ids or shell patterns (``'a*'``), as
+    nbgrader's ``--student``; none means the whole class."""
+    if not students:
+        return dict(found)
+    chosen = {}
+    for pattern in students:
+        matched = [s for s in found if fnmatch.fnmatchcase(s, pattern)]
+        if not matched:
+            known = ", ".join(list(found)[:8]) + (" ..." if len(found) > 8 else "")
+            raise BatchError(f"no submission matches --student {pattern!r} in submitted/ "
+                             f"(students with a submission: {known})")
+        chosen.update((s, found[s]) for s in matched)
+    return dict(sorted(chosen.items()))
 
 
 def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_settings, seed=None, slot=0, gpu=None):
@@ -151,7 +169,7 @@ def _judge_all(journal, executions, reviewed, show):
     judgements = {}
     for student, execution in executions.items():
         trusted = is_reviewed(reviewed, student, execution.get("hash"))
-        previous, mark = journal.read(student, "judgement"), digest([digest(execution), trusted])
+        previous, mark = journal.read(student, "judgement"), judging_key(execution, trusted)
         if previous and previous.get("execution") == mark:
             judgements[student] = previous
             progress.advance(cached=True)
@@ -191,6 +209,20 @@ def _record_all(course_dir, journal, judgements, feedback, show):
     return failed
 
 
+def _recorded_before(journal, everyone, selected):
+    """The judgements of the students not graded in this run, as last recorded, so a run for
+    a few students still exports the whole class."""
+    out = {}
+    for student in everyone:
+        if student in selected:
+            continue
+        judgement = journal.read(student, "judgement")
+        if isinstance(judgement, dict) and judgement.get("state") != "grader_fault" and judgement.get("results") \
+                and journal.read(student, "recorded"):
+            out[student] = judgement
+    return out
+
+
 def flag_line(flag):
     where = f"cell {flag['cell']}, line {flag['line']}: " if flag.get("cell") else ""
     code = f": {flag['code']}" if flag.get("code") else ""
@@ -198,8 +230,9 @@ def flag_line(flag):
 
 
 def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback=True,
-         exports=True, show_progress=True):
-    """Grade the class; returns a summary dict (also written to exports/summary.json)."""
+         exports=True, show_progress=True, students=None):
+    """Grade the class (or the ``students`` named: ids or patterns; the others' records stay
+    as they are); returns a summary dict (also written to exports/summary.json)."""
     course_dir = os.path.abspath(course_dir)
     start = time.monotonic()
     box, batch = settings(course_dir)
@@ -207,7 +240,12 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
         box.enabled = False
     if box.enabled:
         sandbox.require_bwrap()
-    found = discover(course_dir)
+    everyone = discover(course_dir)
+    found = select(everyone, students)
+    from ..retrain.protocols import PROFILE_VARIABLE, profile_line
+    if show_progress:
+        print(profile_line(), file=sys.stderr, flush=True)
+    os.environ[PROFILE_VARIABLE] = current_profile()    # one profile for the whole batch
     from . import integrity
     before = integrity.snapshot(course_dir)
     journal = Journal(course_dir)
@@ -248,11 +286,14 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
                "withheld": {s: j["hash"] for s, j in judgements.items() if j.get("withheld")},
                "not_recorded": not_recorded, "integrity": checked, "timings": timings,
                "profile": current_profile()}
-    summary["class"] = class_statistics(graded, summary)
-    summary["common_mistakes"] = common_mistakes(graded)
-    summary["identical"] = identical_groups(graded, {s: hashes[s] for s in graded})
+    # The class's figures cover everyone recorded, also those a --student run left alone.
+    whole = {**_recorded_before(journal, everyone, found), **graded}
+    summary["class_size"] = len(everyone)
+    summary["class"] = class_statistics(whole, summary)
+    summary["common_mistakes"] = common_mistakes(whole)
+    summary["identical"] = identical_groups(whole)
     summary["wall_s"] = time.monotonic() - start
     if exports:
         from .outputs import write_outputs
-        summary["outputs"] = write_outputs(course_dir, graded, summary)
+        summary["outputs"] = write_outputs(course_dir, whole, summary)
     return summary

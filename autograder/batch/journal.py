@@ -2,8 +2,10 @@
 
 Each stage's output is one JSON file in ``.autograder/batch/<student>/``, written atomically
 (temporary file, then rename): after a crash a file is either complete or absent. A stage
-is redone when its input changed: the submission's content hash for execution, the
-judgement's digest for recording.
+is redone when what it depends on changed, and only then: execution on the submission's
+bytes and the source notebook (``submission_hash``); judging on the execution's record, the
+thresholds in force and the profile (``judging_key``), so a threshold or a profile change
+re-judges a class in seconds and executes nothing; recording on the judgement's digest.
 """
 import hashlib
 import json
@@ -13,12 +15,12 @@ from ..atomic import write_json
 from ..nbgrader_steps import ASSIGNMENT
 
 BATCH_DIR = os.path.join(".autograder", "batch")
-GRADER_FILES = ("source/{a}/{a}.ipynb", "reference/thresholds.json")
+GRADER_FILES = ("source/{a}/{a}.ipynb",)
 
 
 def submission_hash(folder, course_dir):
-    """Hash of every file of a submission folder (names and bytes) and of what grading reads
-    from the course (the source notebook, the thresholds, the profile)."""
+    """Hash of every file of a submission folder (names and bytes) and of what its execution
+    reads from the course (the source notebook, whose test cells run in the kernel)."""
     digest = hashlib.sha256()
     for root, dirs, files in os.walk(folder):
         dirs.sort()
@@ -36,8 +38,20 @@ def submission_hash(folder, course_dir):
         if os.path.exists(path):
             with open(path, "rb") as f:
                 digest.update(hashlib.sha256(f.read()).digest())
-    digest.update(os.environ.get("AUTOGRADER_PROFILE", "quick").encode())
     return digest.hexdigest()
+
+
+def judging_key(execution, trusted):
+    """What a judgement depends on besides the grader's code: the execution record, whether
+    the instructor reviewed it, the thresholds' bytes and the profile."""
+    from ..retrain import current_profile
+    from ..retrain.thresholds import in_force
+    try:
+        with open(in_force(), "rb") as f:
+            thresholds = hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        thresholds = None
+    return digest([digest(execution), bool(trusted), thresholds, current_profile()])
 
 
 SECRET_FILE = os.path.join(".autograder", "secret")

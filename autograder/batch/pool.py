@@ -8,21 +8,7 @@ import os
 import queue
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-
-def visible_gpus():
-    """GPU indices this process may use: CUDA_VISIBLE_DEVICES, else what nvidia-smi lists."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return [g for g in visible.split(",") if g.strip() not in ("", "-1")]
-    import shutil
-    import subprocess
-    if not shutil.which("nvidia-smi"):
-        return []
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [str(i) for i, line in enumerate(out.splitlines()) if line.startswith("GPU ")]
+from ..retrain.devices import visible_gpus  # noqa: F401  (the pools' GPU slots)
 
 
 class LocalPool:

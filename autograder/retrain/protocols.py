@@ -65,6 +65,8 @@ PROTOCOLS = {p.name: p for p in (
 )}
 
 PROFILES = ("full", "quick")
+# "auto": the module's own budgets (full) where a GPU makes them affordable, quick otherwise.
+PROFILE_CHOICES = ("auto",) + PROFILES
 
 
 def get_protocol(name):
@@ -74,8 +76,22 @@ def get_protocol(name):
 
 
 def current_profile():
-    """The course's profile: AUTOGRADER_PROFILE (set in nbgrader_config.py), default quick."""
-    profile = os.environ.get(PROFILE_VARIABLE, "quick")
-    if profile not in PROFILES:
-        raise ValueError(f"{PROFILE_VARIABLE} must be one of {PROFILES}. Received: {profile!r}")
+    """The course's profile: AUTOGRADER_PROFILE (set in nbgrader_config.py), default auto:
+    full when a GPU is visible to the retraining, quick otherwise."""
+    profile = os.environ.get(PROFILE_VARIABLE) or "auto"
+    if profile not in PROFILE_CHOICES:
+        raise ValueError(f"{PROFILE_VARIABLE} must be one of {PROFILE_CHOICES}. Received: {profile!r}")
+    if profile == "auto":
+        from .devices import gpu_visible
+        return "full" if gpu_visible() else "quick"
     return profile
+
+
+def profile_line():
+    """One line for the start of a batch: which profile, and why when it was chosen for us."""
+    asked = os.environ.get(PROFILE_VARIABLE) or "auto"
+    profile = current_profile()
+    if asked == "auto":
+        why = "a GPU is visible to the retraining" if profile == "full" else "no GPU is visible to the retraining"
+        return f"Profile: {profile} (auto: {why}; set AUTOGRADER_PROFILE to choose)"
+    return f"Profile: {profile} (AUTOGRADER_PROFILE)"

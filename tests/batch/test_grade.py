@@ -156,3 +156,37 @@ def test_a_second_run_redoes_only_what_changed(graded):
     assert {s for s in now if now[s] != stamps[s]} == {"dave"}
     now = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/recorded.json")}
     assert {s for s in now if now[s] != recorded[s]} == {"dave"}
+
+
+def test_one_student_is_regraded_and_the_class_is_still_exported(graded):
+    course, _, _ = graded
+    journal = course / ".autograder" / "batch"
+    recorded = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/recorded.json")}
+    (journal / "carol" / "recorded.json").unlink()              # as if carol's record were lost
+    again = grade.main(course_dir=str(course), workers=2, show_progress=False, students=["car*"])
+    assert again["students"] == 1 and set(again["scores"]) == {"carol"} and again["class_size"] == 4
+    now = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/recorded.json")}
+    assert {s for s in now if now[s] != recorded.get(s)} == {"carol"}
+    with open(course / "exports" / "grades.csv", newline="") as f:
+        assert {r["student"] for r in csv.DictReader(f)} == {"alice", "bob", "carol", "dave"}
+    with pytest.raises(grade.BatchError, match="no submission matches --student 'zed'.*alice"):
+        grade.main(course_dir=str(course), show_progress=False, students=["zed"])
+
+
+def test_a_threshold_change_rejudges_the_class_without_executing_or_retraining(graded, tmp_path, monkeypatch):
+    from autograder.retrain.thresholds import PATH
+    course, summary, _ = graded
+    stricter = json.loads(open(PATH).read())
+    stricter["quick"]["ex3_accuracy"]["create_cifar_model"]["threshold"] = 0.999
+    (tmp_path / "thresholds.json").write_text(json.dumps(stricter))
+    monkeypatch.setenv("AUTOGRADER_THRESHOLDS", str(tmp_path / "thresholds.json"))
+    again = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
+    assert again["executions"] == {"run": 0, "reused": 0, "resumed": 4}
+    assert again["retraining"]["trained"] == 0
+    ex3 = CHECKS["ex3_accuracy"].points
+    assert again["scores"]["alice"] == POSSIBLE - ex3 and again["scores"]["carol"] == CAROL
+    rows = {r.student: r for r in read_scores(str(course))}
+    assert "it needs at least 0.9990" in rows["alice"].messages["ex3_accuracy"]
+    monkeypatch.delenv("AUTOGRADER_THRESHOLDS")
+    back = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
+    assert back["executions"]["run"] == 0 and back["scores"]["alice"] == POSSIBLE
