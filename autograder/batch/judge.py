@@ -124,7 +124,7 @@ def _retrained(subject):
     out = {}
     for check_name, pairs in RETRAINED.items():
         for builder, protocol in pairs:
-            value, _problem = subject._memo.get(("retrained", builder, protocol), (None, None))
+            value = subject.cached(("retrained", builder, protocol))
             if not value:
                 continue
             history = value.get("history") if isinstance(value.get("history"), dict) else {}

@@ -104,10 +104,11 @@ def observe_sweep(subject, inputs):
 def picked_rate(subject):
     """The rate the notebook's own sweep (``sweep_results``) found best, by the module's rule:
     the highest best_val_acc, ties to the smallest rate."""
-    if "sweep_results" not in subject.namespace:
+    try:
+        results = subject.value("sweep_results")
+    except Problem:
         raise Problem("the notebook's sweep did not run (`sweep_results`, set by the cell after "
-                      "Exercise 1's solution, is not defined), so there is no rate to retrain")
-    results = subject.namespace["sweep_results"]
+                      "Exercise 1's solution, is not defined), so there is no rate to retrain") from None
     try:
         scores = {float(rate): float(entry["best_val_acc"]) for rate, entry in results.items()}
     except Exception:

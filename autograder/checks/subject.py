@@ -1,12 +1,57 @@
 """The student's notebook namespace, as the checks see it.
 
 Each builder is called once per grading; the model it returned is cached, so every check
-(and, later, the retraining) judges the very same model.
+(and, later, the retraining) judges the very same model. What is cached remembers the
+student's objects it was computed from (each function's identity, code and defaults, and the
+notebook names its code refers to), so a student who fixes a function and runs the check
+again is judged on the new one, without restarting the kernel.
 """
 import time
+import types
 
 from ..model_description import ModelConfigError, describe_model
 from ..retrain.thresholds import args_key
+
+
+_MISSING = object()
+
+
+def _fingerprint(value):
+    """What identifies a student's object: itself (kept, so its id cannot be reused), and for a
+    function its code and defaults (which can be replaced in place); for a small container its
+    contents (which can be changed in place)."""
+    try:
+        function = getattr(value, "__func__", value)
+    except Exception:           # a student's object may raise from __getattr__
+        return (value,)
+    if isinstance(function, types.FunctionType):
+        return (value, function.__code__, function.__defaults__, function.__kwdefaults__)
+    if type(value) in (list, tuple, dict, set) and len(value) <= 1000:
+        try:
+            return (value, repr(value)[:20000])
+        except Exception:
+            return (value,)
+    return (value,)
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(x is y or (isinstance(x, str) and x == y) for x, y in zip(a, b))
+
+
+def _global_names(value):
+    """The global names a function's code (and the code nested in it) refers to."""
+    try:
+        function = getattr(value, "__func__", value)
+    except Exception:
+        return ()
+    if not isinstance(function, types.FunctionType):
+        return ()
+    names, codes = set(), [function.__code__]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return names
 
 
 class Problem(Exception):
@@ -21,11 +66,14 @@ class Subject:
     def __init__(self, namespace):
         self.namespace = namespace
         self._built = {}
-        self._memo = {}
+        self._memo = {}             # key -> (value, Problem or None, {name: fingerprint})
+        self._reading = []          # names read by each memoized computation under way
         self.faults = []            # GraderFault messages met while judging
         self.calls = []             # (name, phase, seconds, exception or None), for reports
 
     def value(self, name):
+        if self._reading:
+            self._reading[-1].add(name)
         if name not in self.namespace:
             raise Problem(f"`{name}` is not defined: define it in the exercise's solution cell "
                           "and check that the cell runs without errors")
@@ -50,16 +98,46 @@ class Subject:
         return result
 
     def memo(self, key, compute):
-        """Compute once per grading (e.g. one sweep run shared by two checks)."""
-        if key not in self._memo:
+        """Compute once per grading (e.g. one sweep run shared by two checks), and again when
+        a notebook name the computation read has changed since."""
+        entry = self._memo.get(key)
+        if entry is None or self._changed(entry[2]):
+            names = set()
+            self._reading.append(names)
             try:
-                self._memo[key] = (compute(), None)
-            except Problem as problem:
-                self._memo[key] = (None, problem)
-        value, problem = self._memo[key]
-        if problem is not None:
-            raise problem
-        return value
+                try:
+                    value, problem = compute(), None
+                except Problem as found:
+                    value, problem = None, found
+            finally:
+                self._reading.pop()
+            entry = self._memo[key] = (value, problem, self._fingerprints(names))
+        if self._reading:           # whoever asked depends on what this read
+            self._reading[-1].update(entry[2])
+        if entry[1] is not None:
+            raise entry[1]
+        return entry[0]
+
+    def cached(self, key):
+        """The memoized value under ``key`` (None when absent or a Problem), for reports."""
+        entry = self._memo.get(key)
+        return entry[0] if entry else None
+
+    def _fingerprints(self, names):
+        """{name: fingerprint} of ``names`` and of the notebook names their code refers to."""
+        out, todo = {}, list(names)
+        while todo:
+            name = todo.pop()
+            if name in out:
+                continue
+            value = self.namespace.get(name, _MISSING)
+            out[name] = _fingerprint(value)
+            todo += [n for n in _global_names(value) if n in self.namespace and n not in out]
+        return out
+
+    def _changed(self, fingerprints):
+        return any(not _same(print_, _fingerprint(self.namespace.get(name, _MISSING)))
+                   for name, print_ in fingerprints.items())
 
     def builder_args(self, builder):
         """The arguments the grader builds ``builder``'s model with: the module's
