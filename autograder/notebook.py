@@ -7,6 +7,7 @@ so a correct answer never loses points to a library's warning.
 import contextlib
 import io
 import os
+import secrets
 import sys
 import tempfile
 import warnings
@@ -85,10 +86,11 @@ def check_all(namespace, exercise=None):
     __tracebackhide__ = True
     chosen = [c for c in CHECKS.values() if not c.hidden and exercise in (None, c.exercise)]
     subject = subject_for(namespace)
+    seed = secrets.randbits(31)         # one set of inputs: the sweep runs once for its two checks
     earned = possible = 0.0
     for c in chosen:
         with quiet():
-            result = c.run(subject)
+            result = c.run(subject, seed)
         print(result.summary())
         earned, possible = earned + result.points, possible + result.possible
     hidden = sum(c.points for c in CHECKS.values() if c.hidden and exercise in (None, c.exercise))

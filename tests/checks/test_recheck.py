@@ -95,3 +95,18 @@ def test_in_a_real_kernel_a_check_rerun_after_a_fix_passes():
                         "undefined" if "is not defined" in text else
                         "FAIL" if "[FAIL] ex2_bn_before" in text else json.dumps(cell.outputs)[:300])
     assert verdicts == ["undefined", "FAIL", "PASS", "FAIL"]
+
+
+def test_check_all_prints_every_visible_verdict_and_the_visible_points(capsys):
+    from autograder.notebook import check_all
+    from autograder.checks import CHECKS
+    check_all(namespace_with(BEFORE))
+    out = capsys.readouterr().out.splitlines()
+    visible = [n for n, c in CHECKS.items() if not c.hidden]
+    assert [line.split()[1] for line in out[:-1]] == visible
+    assert any(line.startswith("[PASS] ex2_bn_before (3/3)") for line in out)
+    assert "`create_bn_after_activation` is not defined" in "\n".join(out)
+    assert out[-1].startswith(f"3 / {sum(CHECKS[n].points for n in visible):g} visible points; 11 more points")
+    check_all(namespace_with(BEFORE), exercise=2)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 4 and out[-1].startswith("3 / 8 visible points; 2 more points")
