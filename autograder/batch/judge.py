@@ -33,6 +33,13 @@ def execution_reason(execution):
     return STATE_REASONS.get(state, "{message}").format(message=execution.get("message", "")).strip()
 
 
+def _interrupted(execution):
+    """'cell 25 ran longer than 300 s and was interrupted', when a cell was stopped at its time
+    limit and the notebook went on: the checks it broke say so."""
+    message = str(execution.get("message") or "")
+    return message if execution.get("state") == "completed" and "was interrupted" in message else ""
+
+
 class _Subject(ExtractedSubject):
     def __init__(self, models, reason):
         super().__init__(models)
@@ -101,7 +108,10 @@ def judge(execution, reviewed=False):
                 results.append(check.run(subject))
             else:
                 results.append(_from_kernel(check, observations.checks.get(name), inputs, reason, withheld))
+    interrupted = _interrupted(execution)
     for result in results:      # student text reaches every message: make it safe to write anywhere
+        if interrupted and not result.passed and interrupted not in result.message:
+            result.message = f"{result.message} (note: {interrupted}, which may be why)"
         result.message = clean_text(result.message)
     state = execution.get("state")
     if subject.faults:
@@ -129,10 +139,13 @@ def _retrained(subject):
                 continue
             history = value.get("history") if isinstance(value.get("history"), dict) else {}
             try:
-                minimum = threshold(check_name, builder, current_profile(), args=subject.builder_args(builder))
+                args = list(subject.builder_args(builder))
+                minimum = threshold(check_name, builder, current_profile(), args=tuple(args))
             except Exception:       # the check itself has reported it; the report just leaves it out
-                minimum = None
+                args, minimum = [], None
+            rate = ((subject.optimizer_config(builder) or {}).get("config") or {}).get("learning_rate")
             out[builder] = {**{k: value.get(k) for k in ("best_val_acc", "final_val_acc", "epochs_run", "key")},
                             "check": check_name, "label": subject.label(builder), "threshold": minimum,
+                            "args": args, "learning_rate": rate if isinstance(rate, (int, float)) else None,
                             "val_accuracy": [float(v) for v in (history.get("val_accuracy") or [])][:500]}
     return out

@@ -18,6 +18,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
 
 from ..nbgrader_steps import ASSIGNMENT, notebook_path
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
+from .feedback import summary_cell
 from .settings import load_config
 from .timestamps import read_timestamp
 
@@ -82,6 +83,7 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
                 cell = copy.deepcopy(cell)
                 cell.outputs = _verdict_outputs(by_name[cell.metadata["nbgrader"]["grade_id"]])
                 nb.cells.append(cell)
+    nb.cells.insert(0, summary_cell(judgement))     # the feedback opens with the summary
     return nb
 
 

@@ -187,6 +187,13 @@ def test_a_threshold_change_rejudges_the_class_without_executing_or_retraining(g
     assert again["scores"]["alice"] == POSSIBLE - ex3 and again["scores"]["carol"] == CAROL
     rows = {r.student: r for r in read_scores(str(course))}
     assert "it needs at least 0.9990" in rows["alice"].messages["ex3_accuracy"]
+    feedback = (course / "feedback" / "alice" / "regularization" / "regularization.html").read_text()
+    opening = feedback[:feedback.index("Your notebook, with each check's verdict")]
+    assert "Your automatic grade: " + f"{POSSIBLE - ex3:g} / {POSSIBLE:g}" in opening
+    assert "<code>ex2_bn_before</code>" in opening and "it needs at least 0.9990" in opening
+    assert "Why <code>create_cifar_model()</code> missed its threshold" in opening
+    assert "The reference solution reached" in opening and "0.9990" in opening
+    assert opening.count('src="data:image/png;base64,') == 1          # the curves, in the page
     monkeypatch.delenv("AUTOGRADER_THRESHOLDS")
     back = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
     assert back["executions"]["run"] == 0 and back["scores"]["alice"] == POSSIBLE

@@ -1,0 +1,131 @@
+"""The summary that opens a student's feedback, before their notebook: every check by name with
+its points and message, and, for each model the grader retrained below its threshold, the
+grader's own validation curve beside the reference solution's and the threshold, with what
+the curve suggests trying. Trusted side: it reads the judgement, never the notebook's claims.
+"""
+import base64
+import functools
+import io
+import math
+
+import jinja2
+import nbformat
+
+from ..checks import CHECKS
+from ..retrain import current_profile, get_protocol
+
+SUMMARY_MARK = "autograder-feedback-summary"
+
+_TEMPLATE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string("""\
+<div class="{{ mark }}">
+<h2>Your automatic grade: {{ "%g"|format(score) }} / {{ "%g"|format(possible) }}</h2>
+{% if reason %}<p><b>Note:</b> {{ reason }}</p>{% endif %}
+<table style="border-collapse: collapse">
+<tr><th style="{{ cell }}">check</th><th style="{{ cell }}">points</th><th style="{{ cell }}">what the grader found</th></tr>
+{% for r in results %}
+<tr><td style="{{ cell }}"><code>{{ r.name }}</code>{% if r.hidden %} (hidden){% endif %}</td><td style="{{ cell }}; white-space: nowrap">{{ "%g"|format(r.points) }} / {{ "%g"|format(r.possible) }}</td>
+<td style="{{ cell }}{% if not r.passed %}; color: #a02020{% endif %}">{{ "✔" if r.passed else "✘" }} {{ r.message }}</td></tr>
+{% endfor %}
+</table>
+{% for c in curves %}
+<h3>Why <code>{{ c.label }}</code> missed its threshold</h3>
+<p>{{ c.advice }}</p>
+<img alt="validation accuracy per epoch of {{ c.label }}, the reference and the threshold" src="data:image/png;base64,{{ c.png }}">
+{% endfor %}
+<p>Your notebook, with each check's verdict under its test cell, follows.</p>
+</div>
+""")
+
+
+def advice(entry, reference, epochs_budget):
+    """What the grader's curve of a model below its threshold says, in a few sentences."""
+    curve, minimum = entry["val_accuracy"], entry["threshold"]
+    best = max(curve)
+    at = curve.index(best) + 1
+    out = [f"When the grader retrained it, your model reached {best:.4f} at epoch {at} and stopped "
+           f"after {len(curve)} epoch(s); the threshold is {minimum:.4f} ({minimum - best:.4f} short)."]
+    if reference:
+        top = max(reference)
+        out.append(f"The reference solution reached {top:.4f} at epoch {reference.index(top) + 1} under the same budget.")
+    rate = entry.get("learning_rate")
+    if isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0.005:
+        out.append(f"Your learning rate stays at {rate:g}: try 1e-3, or a schedule that decays it.")
+    if best < 0.2:
+        out.append("That is close to chance (10 classes): check the output layer (10 units, softmax) "
+                   "and that nothing blocks learning (e.g. a dropout rate near 1).")
+    elif len(curve) < epochs_budget and curve[-1] < best:
+        out.append("Early stopping ended the training: validation accuracy stopped improving, "
+                   "which heavy dropout or L2, or a learning rate that is too high, often cause.")
+    elif len(curve) >= epochs_budget and curve[-1] >= best:
+        out.append("It was still improving when the epoch budget ran out: it learns too slowly "
+                   "for the budget (less dropout or L2, BatchNorm, or a higher learning rate help).")
+    return " ".join(out)
+
+
+def curve_png(entry, reference, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+    fig, ax = plt.subplots(figsize=(5.2, 2.8))
+    curve = entry["val_accuracy"]
+    ax.plot(range(1, len(curve) + 1), curve, marker="o", label="your model")
+    if reference:
+        ax.plot(range(1, len(reference) + 1), reference, marker=".", linestyle="--", label="reference")
+    ax.axhline(entry["threshold"], color="#c44e52", linewidth=1.5, label=f"threshold {entry['threshold']:.3f}")
+    ax.set(title=title, xlabel="epoch", ylabel="validation accuracy")
+    ax.title.set_fontsize(9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@functools.lru_cache(maxsize=None)
+def reference_curve(check, builder, protocol, profile, args):
+    """The reference solution's validation curve under the grader's protocol (its retraining
+    is cached like any other), or None when it cannot be had."""
+    from ..retrain import retrain
+    from ..retrain.calibrate import REFERENCE_MODELS, _reference_job
+    try:
+        module = next(m for m, b, _ in REFERENCE_MODELS[check] if b == builder)
+        config, optimizer = _reference_job(module, builder, args)
+        result = retrain(config, protocol, profile, optimizer=optimizer)
+        return tuple(result["history"]["val_accuracy"]) if result["type"] == "RetrainResult" else None
+    except Exception:           # the summary goes without the reference's curve, never without a grade
+        return None
+
+
+def missed(judgement):
+    """The retrained models below their threshold: [(builder, entry)]."""
+    out = []
+    for builder, entry in sorted((judgement.get("retrained") or {}).items()):
+        curve, minimum = entry.get("val_accuracy"), entry.get("threshold")
+        if curve and isinstance(minimum, (int, float)) and isinstance(entry.get("best_val_acc"), (int, float)) \
+                and entry["best_val_acc"] < minimum:
+            out.append((builder, entry))
+    return out
+
+
+def summary_cell(judgement, with_reference=True):
+    """A markdown cell for the top of the feedback notebook."""
+    from ..checks.accuracy import RETRAINED
+    protocols = {b: p for pairs in RETRAINED.values() for b, p in pairs}
+    profile = current_profile()
+    curves = []
+    for builder, entry in missed(judgement):
+        protocol = protocols.get(builder)
+        args = tuple(a for a in entry.get("args") or () if isinstance(a, (int, float)))
+        reference = (list(reference_curve(entry["check"], builder, protocol, profile, args) or ())
+                     if with_reference and protocol else [])
+        epochs = get_protocol(protocol).budget(profile).epochs if protocol else len(entry["val_accuracy"])
+        curves.append({"label": entry.get("label") or builder, "advice": advice(entry, reference, epochs),
+                       "png": curve_png(entry, reference, f"{entry.get('label') or builder}, {profile} profile")})
+    results = [dict(r, hidden=bool(CHECKS.get(r["name"]) and CHECKS[r["name"]].hidden)) for r in judgement["results"]]
+    html = _TEMPLATE.render(mark=SUMMARY_MARK, cell="padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left", score=judgement["score"], possible=judgement["possible"],
+                            reason=judgement.get("reason") or "", results=results, curves=curves)
+    return nbformat.v4.new_markdown_cell(html)
+
