@@ -1,5 +1,5 @@
 """Reference solution of Exercise 2: BatchNorm placement."""
-from tensorflow.keras import layers, models
+from keras import layers, models   # Keras 3 itself, as tensorflow.keras is
 
 # --- solution cell ex2_solution ---
 def create_bn_before_activation():

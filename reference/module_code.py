@@ -1,5 +1,5 @@
 """The module's own code that the exercises build on (section 4 of the notebook)."""
-from tensorflow.keras import layers, models
+from keras import layers, models   # Keras 3 itself, as tensorflow.keras is
 
 
 # Model with dropout
