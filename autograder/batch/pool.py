@@ -4,7 +4,6 @@ Both take (function, list of keyword dicts) and yield (index, result) as tasks f
 the batch records each result the moment it exists. The functions are the stages'
 module-level functions; their inputs and outputs are plain JSON.
 """
-import os
 import queue
 from concurrent.futures import ThreadPoolExecutor, as_completed
 

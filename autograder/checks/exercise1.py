@@ -178,43 +178,6 @@ def sweep(outputs, inputs):
     return []
 
 
-@check("ex1_sweep_honest", exercise=1, points=2, hidden=True,
-       description="the sweep trains on the training data, validates on the validation data, and "
-                   "reports the validation accuracy its models reached", observe=observe_sweep)
-def sweep_honest(outputs, inputs):
-    results = _entries(outputs, inputs)
-    fits = [f for f in outputs.get("fits") or [] if isinstance(f, dict)]
-    problems = []
-    for rate in inputs.sweep_rates:
-        mine = [f for f in fits if f.get("rate") == rate]
-        if not mine:
-            problems.append(f"rate {rate}: the model built by create_dropout_model({rate}) was never "
-                            "trained with model.fit(...)")
-            continue
-        fit = mine[-1]
-        if fit.get("library_fit") is not True:
-            problems.append(f"rate {rate}: the model was trained by a `fit` that is not Keras' own")
-        if fit.get("x") != "train":
-            where = "the validation data" if fit.get("x") == "valid" else "data other than X_train"
-            problems.append(f"rate {rate}: the model was trained on {where}; train it on X_train, y_train")
-        if fit.get("validation") != "valid":
-            problems.append(f"rate {rate}: the model was not validated on the validation data it was "
-                            "given (pass validation_data=(X_valid, y_valid) to fit)")
-        measured = [v for v in fit.get("val_accuracy") or [] if isinstance(v, float)]
-        if not measured:
-            problems.append(f"rate {rate}: fit recorded no val_accuracy")
-            continue
-        reported = results[rate]
-        for key, value in (("best_val_acc", max(measured)), ("final_val_acc", measured[-1])):
-            if abs(reported[key] - value) > 1e-6:
-                problems.append(f"rate {rate}: reported {key} {reported[key]:.4f}, but its model's "
-                                f"history.history['val_accuracy'] gives {value:.4f}")
-    if problems:
-        problems.append("report history.history['val_accuracy'] of models trained on the training "
-                        "data, not training accuracy or made-up numbers")
-    return problems
-
-
 def observe_best_rate(subject, inputs):
     return {"answers": [_number(subject.call("best_dropout_rate", {r: dict(v) for r, v in table.items()}))
                         for table in inputs.best_rate_tables]}

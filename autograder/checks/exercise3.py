@@ -1,6 +1,4 @@
 """Exercise 3: regularization for CIFAR-10."""
-import functools
-
 import numpy as np
 
 from . import structure as s
@@ -12,16 +10,6 @@ INPUT_DIM = 3072
 # factor outside them regularizes in name only (Dropout(1e-6), l2(1e-12)) or stops learning.
 DROPOUT_RANGE = (0.1, 0.6)
 L2_RANGE = (1e-6, 1e-1)
-
-
-@functools.lru_cache(maxsize=1)
-def reference_split():
-    """The module's split: train_test_split(test_size=0.2, random_state=42) of the training set."""
-    from sklearn.model_selection import train_test_split
-    from ..data import load_cifar10
-    (x, y), _ = load_cifar10()
-    train_idx, valid_idx = train_test_split(np.arange(len(y)), test_size=0.2, random_state=42)
-    return x, y.reshape(-1), train_idx, valid_idx
 
 
 def _summary(array):
@@ -75,25 +63,6 @@ def load(outputs, inputs):
         elif not str(y["dtype"]).startswith(("int", "uint")):
             problems.append(f"{name} must hold integer labels. Received: {y['dtype']}")
     return problems
-
-
-@check("ex3_load_split", exercise=3, points=1, hidden=True, observe=observe_load,
-       description="the validation split is the module's (train_test_split, random_state=42)")
-def load_split(outputs, inputs):
-    # Judged on the split alone: label shape and pixel scale are ex3_load's business.
-    x, y, _, valid_idx = reference_split()
-    labels, sums = outputs.get("y_valid_labels"), outputs.get("x_valid_row_sums")
-    expected = x[valid_idx[:SPLIT_ROWS]].reshape(-1, INPUT_DIM).astype("float64").sum(axis=1)
-    ok = isinstance(labels, list) and labels == [int(v) for v in y[valid_idx]]
-    if ok and isinstance(sums, list) and len(sums) == len(expected) and all(isinstance(v, float) for v in sums):
-        got = np.asarray(sums)
-        ok = np.allclose(got, expected, rtol=1e-4) or np.allclose(got, expected / 255.0, rtol=1e-4)
-    else:
-        ok = False
-    if not ok:
-        return ["the validation split differs from the module's: use train_test_split(X, y, "
-                "test_size=0.2, random_state=42) on the full training set, without shuffling first"]
-    return []
 
 
 def _cifar_mlp(subject, builder):

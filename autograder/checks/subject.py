@@ -10,7 +10,7 @@ import time
 import types
 
 from ..model_description import ModelConfigError, describe_model
-from ..retrain.thresholds import args_key
+from ..args import args_key
 
 
 _MISSING = object()

@@ -3,6 +3,8 @@ in reference/thresholds.json with the numbers they were derived from."""
 import json
 import os
 
+from ..args import args_key  # noqa: F401  (how the file writes arguments)
+
 PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                     "reference", "thresholds.json")
 
@@ -24,11 +26,6 @@ def load(file=None):
             return json.load(f)
     except FileNotFoundError:
         raise ThresholdMissing(f"no thresholds file at {file}: run `autograder calibrate --profile quick`")
-
-
-def args_key(args):
-    """How a model's builder arguments are written in the file: ``(0.5,)`` -> ``"0.5"``."""
-    return ", ".join(map(repr, args))
 
 
 def threshold(check, model, profile, path=None, args=()):
