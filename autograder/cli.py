@@ -4,6 +4,7 @@
                          (sandboxed, in parallel) and print the per-check scores
     autograder grade     grade every submission in submitted/ (or a folder/zip of notebooks);
                          --student ID regrades one
+    autograder release   generate the student notebook (nbgrader) and the student package beside it
     autograder samples   write the sample submissions into submitted/
     autograder scores    print the per-check scores found in the gradebook
     autograder collect   place LMS-downloaded notebooks (folder or zip) into submitted/
@@ -194,6 +195,18 @@ def _require_assignment(course):
         raise UserError(hint) from None
 
 
+def cmd_release(args):
+    from . import nbgrader_steps as steps
+    from .nbgrader_steps import ASSIGNMENT
+    from .student_package import build
+    course = _course_dir(args.course)
+    steps.generate_assignment(course)
+    folder = os.path.join(course, "release", ASSIGNMENT)
+    print(f"release notebook: {os.path.join(folder, ASSIGNMENT + '.ipynb')}")
+    print(f"student package:  {build(folder)}  (the notebook's first cell says how to install it)")
+    return 0
+
+
 def cmd_samples(args):
     from .sample_class import write_class, write_samples
     if args.class_size:
@@ -301,6 +314,8 @@ def main(argv=None):
                         "the others' grades and feedback stay as they are")
     batch_options(p)
     p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("release", help="generate the student notebook and the student package beside it")
+    p.set_defaults(func=cmd_release)
     p = sub.add_parser("collect", help="place LMS-downloaded notebooks (folder or zip) into submitted/")
     p.add_argument("source", help="a folder or zip of notebooks named after their students")
     p.add_argument("--replace", action="store_true", help="replace different existing submissions (kept as backups)")
