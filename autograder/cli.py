@@ -165,7 +165,8 @@ def cmd_grade(args):
     from .gradebook import read_scores
     course = _course_dir(args.course)
     if args.source:
-        cmd_collect(argparse.Namespace(source=args.source, course=course, replace=args.replace))
+        cmd_collect(argparse.Namespace(source=args.source, course=course, replace=args.replace,
+                                       roster=args.roster, timezone=args.timezone))
     from .batch.grade import BatchError, discover
     try:
         discover(course)
@@ -226,12 +227,14 @@ def cmd_scores(args):
 
 
 def cmd_collect(args):
-    from .collect import CollectError, collect
+    from .collect import CollectError, collect, describe
     try:
-        placed = collect(args.source, _course_dir(args.course), replace=args.replace)
+        placed = collect(args.source, _course_dir(args.course), replace=args.replace,
+                         roster=getattr(args, "roster", None), tz=getattr(args, "timezone", None) or "UTC")
     except CollectError as exc:
         raise UserError(str(exc)) from exc
-    print(f"collected {len(placed)} submission(s) into submitted/: {', '.join(sorted(placed))}")
+    print(describe(placed), end="")
+    print(f"collected {len(placed)} submission(s) into submitted/")
     return 0
 
 
@@ -302,6 +305,11 @@ def main(argv=None):
         p.add_argument("--workers", type=int, help="submissions executed at once (default: CPUs)")
         p.add_argument("--ray", metavar="ADDRESS", help="run the stages on this Ray cluster "
                                                         "('auto', 'ray://host:10001', or 'local')")
+    def collect_options(p):
+        p.add_argument("--roster", metavar="CSV", help="map LMS ids or names to course ids: a CSV with a "
+                                                       "'student' column and any of lms_id, username, email, name")
+        p.add_argument("--timezone", metavar="ZONE", help="the LMS's time zone, for exports that write local "
+                                                          "times (Blackboard, Brightspace; default UTC)")
     demo = sub.choices["demo"]
     batch_options(demo)
     demo.add_argument("--nbgrader", action="store_true",
@@ -309,6 +317,7 @@ def main(argv=None):
     p = sub.add_parser("grade", help="grade every submission in batch: sandboxed, parallel, resumable")
     p.add_argument("source", nargs="?", help="optional: a folder or zip of LMS-downloaded notebooks to collect first")
     p.add_argument("--replace", action="store_true", help="with SOURCE: replace changed submissions (kept as backups)")
+    collect_options(p)
     p.add_argument("--student", action="append", metavar="ID",
                    help="grade only this student (repeatable; shell patterns like 'a*' work); "
                         "the others' grades and feedback stay as they are")
@@ -317,8 +326,10 @@ def main(argv=None):
     p = sub.add_parser("release", help="generate the student notebook and the student package beside it")
     p.set_defaults(func=cmd_release)
     p = sub.add_parser("collect", help="place LMS-downloaded notebooks (folder or zip) into submitted/")
-    p.add_argument("source", help="a folder or zip of notebooks named after their students")
+    p.add_argument("source", help="a folder or zip of notebooks as Canvas, Moodle, Blackboard, Brightspace "
+                                  "or Gradescope export them, or named after their students")
     p.add_argument("--replace", action="store_true", help="replace different existing submissions (kept as backups)")
+    collect_options(p)
     p.set_defaults(func=cmd_collect)
     p = sub.add_parser("export", help="write grades.csv: one row per student, one column per check")
     p.add_argument("--student", action="append", help="only this student (repeatable)")

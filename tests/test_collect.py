@@ -6,6 +6,7 @@ import zipfile
 
 import pytest
 
+from autograder.batch.timestamps import read_timestamp
 from autograder.collect import CollectError, collect, student_id
 
 
@@ -16,8 +17,71 @@ def _submitted(course, sid):
 def test_student_ids_from_file_names():
     assert student_id("doejane_12345_67890_regularization.ipynb") == "12345"
     assert student_id("doejane_LATE_12345_67890_regularization-1.ipynb") == "12345"
+    assert student_id("o'brienpat_12346_67891_regularization.ipynb") == "12346"          # Canvas
+    assert student_id("Jane Doe_123456_assignsubmission_file_regularization.ipynb") == "123456"  # Moodle
+    assert student_id("Module 7_jdoe_attempt_2026-11-20-23-59-01_regularization.ipynb") == "jdoe"  # Blackboard
+    assert student_id("Module 7_jdoe_attempt_2026-11-20-23-59-01.ipynb") == "jdoe"
+    assert student_id("81234-556677 - Jane Doe - Nov 20, 2026 1159 PM - regularization.ipynb") == "556677"  # D2L
     assert student_id("s1234567.ipynb") == "s1234567"
     assert student_id("s1234567_regularization.ipynb") == "s1234567"
+    assert student_id("müller_regularization.ipynb") == "müller"                  # kept, not refused
+    assert student_id("o'brien.ipynb") == "o'brien"
+
+
+def test_exports_with_times_write_nbgraders_timestamp(course, tmp_path):
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    (folder / "Module 7_jdoe_attempt_2026-11-20-23-59-01_regularization.ipynb").write_bytes(b"{}")
+    (folder / "81234-556677 - Jane Doe - Nov 20, 2026 1159 PM - regularization.ipynb").write_bytes(b"[]")
+    (folder / "doejane_LATE_12345_67890_regularization.ipynb").write_bytes(b"{ }")
+    placed = collect(str(folder), str(course), tz="Europe/Berlin")
+    assert placed["jdoe"]["lms"] == "blackboard" and placed["556677"]["lms"] == "d2l"
+    stamp = _submitted(course, "jdoe").parent / "timestamp.txt"
+    assert stamp.read_text().strip() == "2026-11-20 22:59:01.000000 UTC"       # Berlin is UTC+1 in November
+    assert read_timestamp(str(stamp.parent)) == ("2026-11-20 22:59:01.000000 UTC", "")   # nbgrader reads it
+    assert (_submitted(course, "556677").parent / "timestamp.txt").read_text().startswith("2026-11-20 22:59:00")
+    assert placed["12345"]["late"] is True and placed["12345"]["submitted"] is None
+    assert not (_submitted(course, "12345").parent / "timestamp.txt").exists()
+
+
+def test_a_gradescope_export_reads_its_metadata(course, tmp_path):
+    archive = tmp_path / "gradescope.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("assignment_1_export/submission_901/regularization.ipynb", b'{"a": 1}')
+        z.writestr("assignment_1_export/submission_902/regularization.ipynb", b'{"b": 2}')
+        z.writestr("assignment_1_export/submission_metadata.yml", """
+submission_901:
+  :submitters:
+  - :name: Jane Doe
+    :sid: 's-111'
+    :email: jane@example.edu
+  :created_at: 2026-11-20 23:59:01.000000000 -08:00
+submission_902:
+  :submitters:
+  - :name: Pat O'Brien
+    :sid: ''
+    :email: pat@example.edu
+  :created_at: 2026-11-19 10:00:00.000000000 +00:00
+""")
+    placed = collect(str(archive), str(course))
+    assert sorted(placed) == ["pat@example.edu", "s-111"]
+    assert (_submitted(course, "s-111").parent / "timestamp.txt").read_text().strip() == "2026-11-21 07:59:01.000000 UTC"
+
+
+def test_a_roster_maps_names_and_ids_and_names_who_is_missing(course, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,lms_id,name,email\njdoe,123456,Jane Doe,jane@example.edu\nmuller,,Jürgen Müller,\n")
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    (folder / "Jane Doe_123456_assignsubmission_file_regularization.ipynb").write_bytes(b"{}")
+    (folder / "81234-7 - jürgen  müller - Nov 20, 2026 1159 PM - regularization.ipynb").write_bytes(b"[]")
+    assert sorted(collect(str(folder), str(course), roster=str(roster))) == ["jdoe", "muller"]
+    (folder / "Kim Lee_99_assignsubmission_file_regularization.ipynb").write_bytes(b"{}")
+    with pytest.raises(CollectError, match=r"'Kim Lee_99_assignsubmission_file_regularization.ipynb': neither "
+                                           r"its id '99' nor its name 'Kim Lee' is in the roster"):
+        collect(str(folder), str(course), roster=str(roster), replace=True)
+    with pytest.raises(CollectError, match="unknown time zone 'Mars/Base'"):
+        collect(str(folder), str(course), tz="Mars/Base")
 
 
 def test_a_zip_lands_in_submitted_byte_for_byte(course, tmp_path):
