@@ -5,10 +5,13 @@
     autograder grade     grade every submission in submitted/ (or a folder/zip of notebooks);
                          --student ID regrades one
     autograder release   generate the student notebook (nbgrader) and the student package beside it
+    autograder gradescope-bundle  write autograder.zip (setup.sh, run_autograder) for Gradescope
     autograder samples   write the sample submissions into submitted/
     autograder scores    print the per-check scores found in the gradebook
     autograder collect   place LMS-downloaded notebooks (folder or zip) into submitted/
-    autograder export    write grades.csv (one row per student, one column per check)
+    autograder export    write grades.csv (one row per student, one column per check), or
+                         --format csv|canvas|moodle: totals with manual points and late penalties
+    autograder feedback  after manual grading: regenerate the feedback, zipped for the LMS
     autograder calibrate derive accuracy thresholds from the reference solutions
     autograder cache     show or clear the retraining cache
     autograder bench     measure the retraining overhead (JSON)
@@ -208,6 +211,15 @@ def cmd_release(args):
     return 0
 
 
+def cmd_gradescope_bundle(args):
+    from .gradescope import bundle
+    course = _course_dir(args.course)
+    out = args.out or os.path.join(course, "exports", "autograder.zip")
+    print(f"Gradescope autograder: {bundle(out, course, datasets=args.datasets)} "
+          "(upload it as the assignment's autograder; Gradescope builds its image with setup.sh)")
+    return 0
+
+
 def cmd_samples(args):
     from .sample_class import write_class, write_samples
     if args.class_size:
@@ -242,7 +254,24 @@ def cmd_export(args):
     from .export import write_grades_csv
     from .gradebook import read_scores
     course = _graded_course_dir(args.course)
-    print(write_grades_csv(read_scores(course, args.student or None), args.out or os.path.join(course, "grades.csv")))
+    if args.format == "checks":
+        print(write_grades_csv(read_scores(course, args.student or None), args.out or os.path.join(course, "grades.csv")))
+        return 0
+    from .lms import write_export
+    out = args.out or os.path.join(course, "exports", f"totals-{args.format}.csv")
+    print(f"{write_export(course, args.format, out)}: totals with manual points and late penalties "
+          f"from the gradebook, as {args.format} imports them")
+    return 0
+
+
+def cmd_feedback(args):
+    from .lms import feedback_bundle
+    course = _graded_course_dir(args.course)
+    out = args.out or os.path.join(course, "exports", f"feedback-{args.lms}.zip")
+    path, students = feedback_bundle(course, args.lms, out)
+    print(f"regenerated the feedback of {len(students)} student(s) from the gradebook (manual points "
+          f"and comments included): {os.path.join(course, 'feedback')}")
+    print(f"{args.lms} upload: {path}")
     return 0
 
 
@@ -323,6 +352,11 @@ def main(argv=None):
                         "the others' grades and feedback stay as they are")
     batch_options(p)
     p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("gradescope-bundle", help="write autograder.zip, the autograder Gradescope runs")
+    p.add_argument("--out", help="where to write it (default: exports/autograder.zip)")
+    p.add_argument("--datasets", metavar="DIR", help="an offline dataset folder to ship (with its prepare.py); "
+                                                     "default: the image downloads the data")
+    p.set_defaults(func=cmd_gradescope_bundle)
     p = sub.add_parser("release", help="generate the student notebook and the student package beside it")
     p.set_defaults(func=cmd_release)
     p = sub.add_parser("collect", help="place LMS-downloaded notebooks (folder or zip) into submitted/")
@@ -331,10 +365,20 @@ def main(argv=None):
     p.add_argument("--replace", action="store_true", help="replace different existing submissions (kept as backups)")
     collect_options(p)
     p.set_defaults(func=cmd_collect)
-    p = sub.add_parser("export", help="write grades.csv: one row per student, one column per check")
-    p.add_argument("--student", action="append", help="only this student (repeatable)")
-    p.add_argument("--out", help="where to write (default: grades.csv in the course directory)")
+    p = sub.add_parser("export", help="write grades.csv (a column per check), or totals for an LMS")
+    p.add_argument("--format", choices=["checks", "csv", "canvas", "moodle"], default="checks",
+                   help="checks: grades.csv, a column per check (default); csv/canvas/moodle: totals with "
+                        "manual points and late penalties from the gradebook, in that LMS's import format")
+    p.add_argument("--student", action="append", help="only this student (repeatable; checks format)")
+    p.add_argument("--out", help="where to write (default: grades.csv, or exports/totals-FORMAT.csv)")
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("feedback", help="after manual grading: regenerate every student's feedback, "
+                                        "zipped for the LMS")
+    p.add_argument("--lms", choices=["canvas", "moodle", "folder"], default="folder",
+                   help="the upload zip's layout (canvas: its bulk feedback upload; moodle: its feedback "
+                        "files zip; folder: a folder per student)")
+    p.add_argument("--out", help="where to write the zip (default: exports/feedback-LMS.zip)")
+    p.set_defaults(func=cmd_feedback)
     p = sub.add_parser("calibrate", help="derive accuracy thresholds from the reference solutions")
     p.add_argument("--profile", choices=["quick", "full"], required=True)
     p.add_argument("--seeds", type=int, default=3)

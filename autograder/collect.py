@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .atomic import write_bytes, write_text
+from .lms import remember_collected
 from .nbgrader_steps import notebook_path
 
 MAX_ID = 64
@@ -262,6 +263,7 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC"):
             write_text(stamp_path, timestamp_text(item.submitted) + "\n")
         elif sid in clashes and os.path.exists(stamp_path):
             os.remove(stamp_path)       # the old time belongs to the old notebook
+        remember_collected(course_dir, sid, item.lms, item.filename)
         placed[sid] = {"path": path, "lms": item.lms, "file": item.filename, "late": item.late,
                        "submitted": timestamp_text(item.submitted) if item.submitted else None}
     return placed

@@ -41,6 +41,8 @@ def failure_messages(notebook_path):
                 messages[meta["grade_id"]] = f"{out.ename}: {out.evalue}"
             elif out.output_type == "stream" and out.name == "stderr" and meta["grade_id"] not in messages:
                 messages[meta["grade_id"]] = "wrote to stderr: " + out.text.strip()[:200]
+            elif out.output_type == "stream" and out.text.startswith("[PARTIAL]"):
+                messages[meta["grade_id"]] = out.text.split(": ", 1)[-1].strip()
     return messages
 
 

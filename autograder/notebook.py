@@ -68,15 +68,19 @@ def run_check(name, namespace):
 
 
 def check(name, namespace):
-    """Print the check's verdict; raise CheckFailed when it fails.
+    """Print the check's verdict; raise CheckFailed when it earns nothing.
 
-    Returns None on purpose: nbgrader reads a test cell's value as partial credit.
+    Returns None when it passes and the points earned when it earns part of them: nbgrader
+    reads a test cell's numeric value as partial credit.
     """
     __tracebackhide__ = True
     result = run_check(name, namespace)
     print(result.summary())
-    if not result.passed:
-        raise CheckFailed(result.message)
+    if result.passed:
+        return None
+    if result.points > 0:
+        return result.points
+    raise CheckFailed(result.message)
 
 
 def check_all(namespace, exercise=None):

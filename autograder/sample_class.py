@@ -45,12 +45,12 @@ SAMPLES = {
         "no L2 regularizer on the hidden layers of the CIFAR model",
         (("ex3_solution", "layers.Dense(units, kernel_regularizer=regularizers.l2(1e-4))",
           "layers.Dense(units)"),),
-        {"ex3_model": 4}),
+        {"ex3_model": 1}),          # the L2 part of four
     "dropout_after_output": Sample(
         "a Dropout layer after the output layer of the CIFAR model",
         (("ex3_solution", "+ [layers.Dense(10, activation='softmax')],",
           "+ [layers.Dense(10, activation='softmax'), layers.Dropout(0.2)],"),),
-        {"ex3_model": 4}),
+        {"ex3_model": 1}),          # the model's shape, one part of four
     "wrong_units": Sample(
         "the BatchNorm-free baseline of Exercise 2 with 512 units instead of 256",
         (("ex2_solution", "        layers.Dense(256, activation='relu'),\n"

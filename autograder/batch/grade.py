@@ -18,6 +18,7 @@ from .journal import Journal, digest, grading_seed, judging_key, submission_hash
 from .judge import judge_safely
 from .records import clean_text
 from .report import class_statistics, common_mistakes, identical_groups
+from .timestamps import read_timestamp
 from .pool import LocalPool, visible_gpus
 from ..terminal import StageProgress
 from .settings import Sandbox, settings
@@ -193,7 +194,10 @@ def _record_all(course_dir, journal, judgements, feedback, show):
     progress = StageProgress("record", len(judgements), enabled=show)
     failed = {}
     for student, judgement in judgements.items():
-        mark = digest(judgement)
+        # The hand-in time is part of what is recorded (nbgrader's late penalty): a new
+        # timestamp.txt records the student again, nothing else does.
+        stamp, _ = read_timestamp(os.path.join(course_dir, "submitted", student, ASSIGNMENT))
+        mark = digest([judgement, stamp])
         if (journal.read(student, "recorded") or {}).get("judgement") == mark:
             progress.advance(cached=True)
             continue

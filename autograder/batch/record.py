@@ -33,6 +33,11 @@ def _verdict_outputs(result):
     if result["passed"]:
         text = f"[PASS] {result['name']} ({result['points']:g}/{result['possible']:g}): {result['message']}\n"
         return [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    if result["points"] > 0:        # partial credit: nbgrader reads a test cell's numeric value
+        text = f"[PARTIAL] {result['name']} ({result['points']:g}/{result['possible']:g}): {result['message']}\n"
+        return [nbformat.v4.new_output("stream", name="stdout", text=text),
+                nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(result["points"]))},
+                                       execution_count=None)]
     return [nbformat.v4.new_output("error", ename="CheckFailed", evalue=result["message"],
                                    traceback=[f"CheckFailed: {result['message']}"])]
 

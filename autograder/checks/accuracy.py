@@ -2,7 +2,7 @@
 notebook printed or a History it made."""
 from ..retrain import current_profile, get_protocol, retrain
 from ..retrain.thresholds import threshold  # noqa: I001  (retrain: loads the runner on first call only)
-from .registry import check
+from .registry import Part, check
 from .subject import GraderFault, Problem
 
 EX2_BUILDERS = ("create_bn_before_activation", "create_bn_after_activation", "create_no_bn_baseline")
@@ -67,13 +67,17 @@ def ex1_accuracy(subject):
 @check("ex2_accuracy", exercise=2, points=2, hidden=True,
        description="the three models, retrained by the grader, reach the minimum accuracy", from_model=True)
 def ex2_accuracy(subject):
-    problems = []
+    """A part per model: each of the three earns its third of the points."""
+    parts = []
     for builder in EX2_BUILDERS:
         try:
-            problems += _judge(subject, "ex2_accuracy", builder, "fashion_mnist_mlp")
+            problems = _judge(subject, "ex2_accuracy", builder, "fashion_mnist_mlp")
+        except GraderFault:
+            raise
         except Problem as problem:
-            problems.append(str(problem))
-    return problems
+            problems = [str(problem)]
+        parts.append(Part(f"`{builder}()`", tuple(problems)))
+    return parts
 
 
 @check("ex3_accuracy", exercise=3, points=4, hidden=True,

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import structure as s
-from .registry import check
+from .registry import Part, check
 from .subject import Problem
 
 INPUT_DIM = 3072
@@ -77,32 +77,38 @@ def _cifar_mlp(subject, builder):
 @check("ex3_model", exercise=3, points=4,
        description="every hidden Dense layer has BatchNormalization, Dropout and an L2 regularizer", from_model=True)
 def model(subject):
+    """Four parts of a point each: the model's shape, then BatchNorm, Dropout and L2, each in
+    every hidden layer (the notebook states the split)."""
     builder = "create_cifar_model"
-    desc, problems = _cifar_mlp(subject, builder)
+    desc, shape = _cifar_mlp(subject, builder)
+    batchnorm, dropout, l2 = [], [], []
     for b in desc.hidden:
         where = f"hidden layer {b.index} (Dense {b.units})"
         if not b.has_batchnorm:
-            problems.append(f"{where}: no BatchNormalization")
+            batchnorm.append(f"{where}: no BatchNormalization")
         elif any(op.kind == "batchnorm" and not op.trainable for op in b.ops):
-            problems.append(f"{where}: its BatchNormalization is frozen (trainable=False), so it never "
-                            "learns the batch statistics it normalizes with")
+            batchnorm.append(f"{where}: its BatchNormalization is frozen (trainable=False), so it never "
+                             "learns the batch statistics it normalizes with")
         rates = b.dropout_rates
         if not rates:
-            problems.append(f"{where}: no Dropout")
+            dropout.append(f"{where}: no Dropout")
         elif not all(DROPOUT_RANGE[0] <= r <= DROPOUT_RANGE[1] for r in rates):
-            problems.append(f"{where}: a dropout rate that regularizes lies between {DROPOUT_RANGE[0]} and "
-                            f"{DROPOUT_RANGE[1]}. Received: {rates}")
+            dropout.append(f"{where}: a dropout rate that regularizes lies between {DROPOUT_RANGE[0]} and "
+                           f"{DROPOUT_RANGE[1]}. Received: {rates}")
         reg = b.regularizer
         if not reg or reg["l2"] <= 0.0:
-            problems.append(f"{where}: no L2 kernel regularizer "
-                            "(use kernel_regularizer=regularizers.l2(...))")
+            l2.append(f"{where}: no L2 kernel regularizer (use kernel_regularizer=regularizers.l2(...))")
         elif not L2_RANGE[0] <= reg["l2"] <= L2_RANGE[1]:
-            problems.append(f"{where}: an L2 factor that regularizes lies between {L2_RANGE[0]:g} and "
-                            f"{L2_RANGE[1]:g}. Received: {reg['l2']:g}")
+            l2.append(f"{where}: an L2 factor that regularizes lies between {L2_RANGE[0]:g} and "
+                      f"{L2_RANGE[1]:g}. Received: {reg['l2']:g}")
         if b.activation is None:
-            problems.append(f"{where}: no activation")
-    problems += s.output_problems(desc)
-    return [f"`{builder}()`: {p}" for p in problems]
+            shape.append(f"{where}: no activation")
+    shape += s.output_problems(desc)
+    if not desc.hidden:         # nothing to regularize: the requirements cannot be met
+        batchnorm = dropout = l2 = ["there is no hidden layer to put it in"]
+    label = f"`{builder}()`"
+    return [Part(f"{label} shape", tuple(shape)), Part(f"{label} BatchNorm", tuple(batchnorm)),
+            Part(f"{label} Dropout", tuple(dropout)), Part(f"{label} L2", tuple(l2))]
 
 
 @check("ex3_baseline", exercise=3, points=2,

@@ -6,7 +6,9 @@ the student's functions is split in two: ``observe(subject, inputs)`` calls them
 chosen at grading time (``GradingInputs``, from a seed the notebook cannot know in advance) and
 returns plain data; the check function ``(outputs, inputs) -> problems`` judges that data. In
 the batch only the observation runs in the kernel; the judging runs in the trusted grader.
-In a notebook, ``Check.run`` does both in turn.
+In a notebook, ``Check.run`` does both in turn. A check with parts returns one ``Part`` per
+requirement and earns the share of its points of the parts it meets (partial credit, recorded
+through nbgrader's numeric test-cell output).
 
 The source notebook's test cells carry the same names and points (a test keeps them equal).
 """
@@ -16,6 +18,28 @@ from dataclasses import dataclass
 from .inputs import GradingInputs
 from .result import CheckResult
 from .subject import Problem
+
+
+@dataclass(frozen=True)
+class Part:
+    """One requirement of a check that gives partial credit: its share of the check's points
+    (``weight`` against the other parts'), and what is wrong with it (nothing: it is met)."""
+    label: str
+    problems: tuple = ()
+    weight: float = 1.0
+
+
+def score_parts(parts, points):
+    """(earned points, message) of a check's parts; the message says what each missed part cost."""
+    total = sum(p.weight for p in parts) or 1.0
+    earned, lines = 0.0, []
+    for part in parts:
+        share = points * part.weight / total
+        if part.problems:
+            lines.append(f"{part.label} (-{share:.3g} of {points:g}): " + "; ".join(part.problems))
+        else:
+            earned += share
+    return round(earned, 2), " | ".join(lines)
 
 
 @dataclass(frozen=True)
@@ -63,8 +87,13 @@ class Check:
         except Exception as exc:  # an exception during grading is a result, not a crash
             problems = [f"the check could not run: {type(exc).__name__}: {exc}"]
         duration = time.perf_counter() - start
+        if problems and all(isinstance(p, Part) for p in problems):
+            earned, message = score_parts(problems, self.points)
+            if earned >= self.points:
+                return CheckResult(self.name, True, self.points, self.points, self.description, duration)
+            return CheckResult(self.name, False, earned, self.points, message, duration)
         if problems:
-            return CheckResult(self.name, False, 0.0, self.points, "; ".join(problems), duration)
+            return CheckResult(self.name, False, 0.0, self.points, "; ".join(map(str, problems)), duration)
         return CheckResult(self.name, True, self.points, self.points, self.description, duration)
 
 

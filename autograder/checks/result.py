@@ -26,5 +26,5 @@ class CheckResult:
         return cls(**data)
 
     def summary(self):
-        mark = "PASS" if self.passed else "FAIL"
+        mark = "PASS" if self.passed else ("PARTIAL" if self.points > 0 else "FAIL")
         return f"[{mark}] {self.name} ({self.points:g}/{self.possible:g}): {self.message}"

@@ -197,3 +197,36 @@ def test_a_threshold_change_rejudges_the_class_without_executing_or_retraining(g
     monkeypatch.delenv("AUTOGRADER_THRESHOLDS")
     back = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
     assert back["executions"]["run"] == 0 and back["scores"]["alice"] == POSSIBLE
+
+
+def test_after_manual_grading_totals_and_feedback_go_back_to_the_lms(graded):
+    """A due date, a late hand-in and a written answer graded by hand: the export's totals and
+    the regenerated feedback carry them."""
+    from nbgrader.api import Gradebook
+    from autograder.cli import main as cli
+    course, _, _ = graded
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.update_or_create_assignment("regularization", duedate="2026-11-01 23:59:00 UTC")
+    (course / "submitted" / "carol" / "regularization" / "timestamp.txt").write_text("2026-11-02 10:00:00 UTC\n")
+    again = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False, students=["carol"])
+    assert again["executions"]["run"] == 0        # only recorded again, with its late time
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        grade_cell = gb.find_grade("ex1_q1", "regularization", "regularization", "alice")
+        grade_cell.manual_score = 1.0
+        gb.db.commit()
+    assert cli(["--course", str(course), "export", "--format", "csv"]) == 0
+    with open(course / "exports" / "totals-csv.csv", newline="") as f:
+        totals = {r["student"]: r for r in csv.DictReader(f)}
+    assert totals["alice"]["written"] == "1" and totals["alice"]["total"] == f"{POSSIBLE + 1:g}"
+    assert totals["carol"]["late_penalty"] == f"{CAROL:g}" and totals["carol"]["total"] == "0"
+    assert cli(["--course", str(course), "export", "--format", "canvas"]) == 0
+    canvas = (course / "exports" / "totals-canvas.csv").read_text().splitlines()
+    assert canvas[0].startswith("Student,ID,SIS User ID,SIS Login ID,Section,") and canvas[1].startswith("Points Possible")
+    assert cli(["--course", str(course), "feedback", "--lms", "folder"]) == 0
+    import zipfile
+    with zipfile.ZipFile(course / "exports" / "feedback-folder.zip") as z:
+        assert sorted(z.namelist()) == [f"{s}/feedback.html" for s in ("alice", "bob", "carol", "dave")]
+        alice = z.read("alice/feedback.html").decode()
+    assert f"Score: {POSSIBLE + 1:.1f}" in alice          # the hand-graded point is in the feedback

@@ -24,6 +24,18 @@ def _cifar(dropout=0.2, l2=1e-4, trainable=True, branch=False):
     return keras.Model(inputs, outputs if branch else outputs[0])
 
 
+@pytest.mark.parametrize("kwargs, part, earned", [
+    ({"l2": 1e-12}, "`create_cifar_model()` L2 (-1 of 4): hidden layer 1 (Dense 64): an L2 factor", 3.0),
+    ({"trainable": False, "dropout": 0.9}, "`create_cifar_model()` BatchNorm (-1 of 4)", 2.0),
+    # a branch's second Dense reads as one more hidden layer without BatchNorm, Dropout or L2
+    ({"branch": True}, "`create_cifar_model()` shape (-1 of 4): the model's layers must form a single chain", 0.0),
+])
+def test_exercise3_model_earns_a_point_per_requirement_met(kwargs, part, earned):
+    result = _judge("ex3_model", "create_cifar_model", _cifar(**kwargs))
+    assert not result.passed and result.points == earned and result.message.startswith(part)
+    assert result.summary().startswith(f"[{'PARTIAL' if earned else 'FAIL'}] ex3_model ({earned:g}/4)")
+
+
 def _ex2_baseline(extra):
     import keras
     from keras import layers

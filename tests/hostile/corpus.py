@@ -466,8 +466,8 @@ CASES = {
     "disk_filler": Case("writes a 100 MB file in its scratch folder", [DISK_FILLER], parts=("r",), earns=R),
     "billion_params": Case("a model of 3 billion parameters (no input shape, so never built)", [BILLION],
                            parts=("3m",), earns=models3(but=("ex3_model", "ex3_accuracy")), reason="parameters"),
-    "wide_dense": Case("a Dense layer of width 10^7", [WIDE], parts=(2,),
-                       earns=full(2, but=("ex2_bn_before", "ex2_accuracy"))),
+    "wide_dense": Case("a Dense layer of width 10^7", [WIDE], parts=(2,),    # its other two models earn their part
+                       earns=dict(full(2, but=("ex2_bn_before",)), ex2_accuracy=1.33)),
     # --- broken input
     "not_json": Case("not JSON", raw=b"this is not a notebook", reason="not a valid notebook"),
     "empty": Case("an empty file", raw=b"", reason="empty file"),

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow,
 # TensorFlow on its one-CPU quota) in up to ~12 s on a loaded 2-core machine.
 LIMITS = """
 c.Sandbox.cell_timeout_s = 20
-c.Sandbox.submission_timeout_s = 60
+c.Sandbox.submission_timeout_s = 40
 c.Sandbox.memory_mb = 6144
 c.Sandbox.max_processes = 200
 c.Sandbox.max_file_mb = 50

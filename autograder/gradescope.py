@@ -1,0 +1,163 @@
+"""A Gradescope autograder: ``autograder gradescope-bundle`` writes the ``autograder.zip`` that
+Gradescope builds its image from, and ``python -m autograder.gradescope`` is what its
+``run_autograder`` runs for each submission.
+
+Gradescope's layout: the zip is unpacked in ``/autograder/source`` and ``setup.sh`` runs once
+(as root, with internet) to install; for each submission the student's files are in
+``/autograder/submission/`` and ``run_autograder`` must leave ``/autograder/results/results.json``.
+Each submission runs in a container of its own, so the grade is the batch's, with bubblewrap
+where the container allows it and without otherwise. Whatever fails, a results.json is
+written: a student never meets Gradescope's "autograder failed to produce results".
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import zipfile
+
+from .atomic import write_json
+from .nbgrader_steps import ASSIGNMENT, generate_assignment, notebook_path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STUDENT = "gradescope"
+# The course files the grading reads, shipped in the bundle under course/.
+COURSE_FILES = ("nbgrader_config.py", f"source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+                f"release/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", "reference/thresholds.json")
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder's image.
+set -euo pipefail
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv python3-pip bubblewrap
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install -q --upgrade pip
+/autograder/venv/bin/pip install -q /autograder/source/wheels/*.whl
+python3 /autograder/source/datasets/prepare.py /autograder/data 2>/dev/null || true
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for each submission; it leaves /autograder/results/results.json.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+if [ -d "$ROOT/data" ] && [ -z "${AUTOGRADER_DATA_DIR:-}" ]; then export AUTOGRADER_DATA_DIR="$ROOT/data"; fi
+exec "$PYTHON" -m autograder.gradescope --root "$ROOT"
+"""
+
+
+def bundle(out_path, course_dir=ROOT, datasets=None):
+    """Write autograder.zip: setup.sh, run_autograder, the grader as a wheel, the course files
+    and, when given, an offline dataset folder (with its prepare.py); returns the path."""
+    with tempfile.TemporaryDirectory(prefix="gradescope-bundle-") as tmp:
+        wheels, project = os.path.join(tmp, "wheels"), os.path.join(tmp, "project")
+        # Built from a copy: pip builds in the source tree, which stays as it is.
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for name in ("autograder", "reference"):
+            shutil.copytree(os.path.join(ROOT, name), os.path.join(project, name), ignore=ignore)
+        shutil.copy(os.path.join(ROOT, "pyproject.toml"), project)
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                               "-w", wheels, project], capture_output=True, text=True, cwd=project)
+        if proc.returncode != 0:
+            raise RuntimeError(f"building the grader's wheel failed: {proc.stderr[-2000:]}")
+        os.makedirs(os.path.dirname(os.path.abspath(out_path)) or ".", exist_ok=True)
+        with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+                info.external_attr = 0o755 << 16
+                z.writestr(info, text)
+            for path in sorted(glob.glob(os.path.join(wheels, "*.whl"))):
+                z.write(path, f"wheels/{os.path.basename(path)}")
+            for rel in COURSE_FILES:
+                z.write(os.path.join(course_dir, rel), f"course/{rel}")
+            if datasets:
+                for root, _, files in os.walk(datasets):
+                    for name in sorted(files):
+                        path = os.path.join(root, name)
+                        z.write(path, f"datasets/{os.path.relpath(path, datasets)}")
+    return out_path
+
+
+def _fail_results(message, elapsed):
+    return {"score": 0.0, "execution_time": round(elapsed, 1), "output_format": "text",
+            "output": f"The autograder could not grade this submission: {message}. This is not held "
+                      "against you; your instructor has been told and will grade it.",
+            "visibility": "visible", "tests": []}
+
+
+def _submitted_notebook(submission):
+    """The submission's notebook: regularization.ipynb, or the only .ipynb handed in."""
+    found = [p for p in glob.glob(os.path.join(submission, "**", "*.ipynb"), recursive=True)
+             if ".ipynb_checkpoints" not in p]
+    named = [p for p in found if os.path.basename(p) == f"{ASSIGNMENT}.ipynb"]
+    if len(named) == 1:
+        return named[0]
+    if len(found) == 1:
+        return found[0]
+    raise ValueError(f"hand in one notebook named {ASSIGNMENT}.ipynb (found {len(found)} notebooks: "
+                     f"{', '.join(sorted(os.path.basename(p) for p in found)[:5])})")
+
+
+def run(root):
+    """Grade ``root``/submission into ``root``/results/results.json; returns the results."""
+    from .batch import grade
+    from .sandbox.bwrap import SandboxUnavailable, require_bwrap
+    start = time.monotonic()
+    results_path = os.path.join(root, "results", "results.json")
+    try:
+        notebook = _submitted_notebook(os.path.join(root, "submission"))
+    except ValueError as exc:
+        results = _fail_results(str(exc), time.monotonic() - start)
+        results["output"] = f"Nothing was graded: {exc}."
+        write_json(results_path, results, indent=1)
+        return results
+    work = tempfile.mkdtemp(prefix="gradescope-course-")
+    try:
+        course = os.path.join(work, "course")
+        shutil.copytree(os.path.join(root, "source", "course"), course)
+        os.environ.setdefault("AUTOGRADER_THRESHOLDS", os.path.join(course, "reference", "thresholds.json"))
+        target = notebook_path(course, "submitted", STUDENT)
+        os.makedirs(os.path.dirname(target))
+        shutil.copyfile(notebook, target)
+        generate_assignment(course)
+        try:
+            require_bwrap()
+            sandboxed = True
+        except SandboxUnavailable:          # Gradescope's container isolates each submission
+            sandboxed = False
+        summary = grade.main(course_dir=course, sandboxed=sandboxed, feedback=False, exports=True,
+                             show_progress=False)
+        produced = os.path.join(course, "exports", "gradescope", STUDENT, "results.json")
+        if STUDENT not in summary["scores"] or not os.path.exists(produced):
+            reason = (summary.get("grader_faults") or summary.get("not_recorded") or {}).get(STUDENT, "no result")
+            results = _fail_results(reason, time.monotonic() - start)
+        else:
+            with open(produced) as f:
+                results = json.load(f)
+            results["execution_time"] = round(time.monotonic() - start, 1)
+            results["stdout_visibility"] = "hidden"
+            results["output_format"] = "text"
+    except Exception as exc:
+        results = _fail_results(f"{type(exc).__name__}: {str(exc)[:500]}", time.monotonic() - start)
+        traceback.print_exc()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    write_json(results_path, results, indent=1)
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope")
+    parser.add_argument("--root", default="/autograder")
+    args = parser.parse_args(argv)
+    results = run(os.path.abspath(args.root))
+    print(f"score {results.get('score')}, {len(results.get('tests', []))} tests")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
