@@ -56,7 +56,7 @@ def safe_id(text, filename):
     """A course id made from an LMS's id or name: letters of any script, digits and ``.@'-_``
     kept (``o'brienpat``, ``müller``), anything else (spaces, slashes, controls) made ``-``."""
     text = unicodedata.normalize("NFC", str(text)).strip()
-    sid = re.sub(r"[^\w.@'-]+", "-", text, flags=re.UNICODE).strip("-")[:MAX_ID]
+    sid = re.sub(r"[^\w.@'-]+", "-", text, flags=re.UNICODE)[:MAX_ID]
     return check_id(sid, filename)
 
 

@@ -47,3 +47,19 @@ def test_a_quick_job_trains_under_jax_with_tensorflow_and_nbgrader_unimportable(
     assert result["device"].startswith("jax:cpu") and out["backend"] == "jax"
     assert 1 <= result["epochs_run"] <= 4 and 0.2 < result["best_val_acc"] <= 1.0
     assert out["host_loaded"] == []
+
+
+def test_the_hand_written_jax_loop_of_the_gpu_benchmark_learns():
+    """The benchmark's practical limit is a real training: on a slice it beats chance."""
+    import numpy as np
+    pytest = __import__("pytest")
+    pytest.importorskip("optax")
+    from autograder.retrain.gpu_bench import jax_loop
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 1024).astype("int32")
+    x = rng.random((1024, 3072), dtype=np.float32) * 0.5
+    for label in range(10):                             # a learnable rule: each class lights its own pixels
+        x[y == label, label * 30:(label + 1) * 30] += 0.5
+    best, wall, first = jax_loop((x[:768], y[:768], x[768:], y[768:]), epochs=3, decay_steps=100,
+                                 widths=(64, 32))
+    assert best > 0.3 and wall >= first > 0
