@@ -65,3 +65,19 @@ def test_every_accuracy_check_has_a_calibrated_threshold(profile):
     if profile == "full":       # the module's bar, cleared with margin by the reference on every seed
         assert entry["threshold"] == 0.55 and entry["clears_bar_with_margin"] is True
         assert min(entry["best_val_acc"]) - entry["margin"] >= 0.55
+
+
+def test_notebook_states_the_thresholds_in_force_where_each_exercise_is():
+    """Each exercise's introduction carries the minimums of reference/thresholds.json (written
+    there by scripts/state_thresholds.py): a recalibration that is not restated fails here."""
+    from autograder.retrain.thresholds import load
+    nb = nbformat.read(SOURCE, as_version=4)
+    text = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    where = {"ex1_accuracy": "cell-024", "ex2_accuracy": "cell-038", "ex3_accuracy": "cell-051"}
+    for profile, checks in load().items():
+        for check, models in checks.items():
+            for builder, entry in models.items():
+                values = [e["threshold"] for e in entry["by_args"].values()] if "by_args" in entry else [entry["threshold"]]
+                for value in values:
+                    assert f"{value:g}" in text[where[check]].split("as the grader's thresholds file says")[1], \
+                        (profile, check, builder, value)
