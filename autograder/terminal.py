@@ -17,12 +17,10 @@ PLAIN_EVERY_S = 30.0
 
 
 def console(stream=None, *, wide=False):
-    """A console on ``stream`` (stderr for progress, stdout for tables). ``wide``: a table
-    written to a pipe is not squeezed into 80 columns."""
+    """A console on ``stream`` (stderr for progress, stdout for tables)."""
     stream = stream or sys.stdout
-    kwargs = {}
-    if wide and not getattr(stream, "isatty", lambda: False)():
-        kwargs["width"] = 250
+    # A wide table is never cut to fit (a pipe has no width; a narrow terminal wraps its lines).
+    kwargs = {"width": 10_000} if wide else {}
     return Console(file=stream, highlight=False, soft_wrap=False, **kwargs)
 
 

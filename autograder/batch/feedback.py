@@ -7,6 +7,7 @@ import base64
 import functools
 import io
 import math
+import os
 
 import jinja2
 import nbformat
@@ -88,6 +89,7 @@ def curve_png(entry, reference, title):
 def reference_curve(check, builder, protocol, profile, args):
     """The reference solution's validation curve under the grader's protocol (its retraining
     is cached like any other), or None when it cannot be had."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")     # building the reference imports Keras here
     from ..retrain import retrain
     from ..retrain.calibrate import REFERENCE_MODELS, _reference_job
     try:

@@ -21,8 +21,9 @@ GRAPH_KEYS = ("inbound_nodes", "input_layers", "output_layers")
 
 
 def canonical_config(config):
-    """The config with the model's and its layers' names replaced by their positions, so two
-    students' identical models (named dense_3 or dense_17) hash alike.
+    """The config with the model's and its layers' names replaced by their positions (and its
+    compiled optimizer's name dropped), so two students' identical models (named dense_3 or
+    dense_17, compiled with adam_4 or adam_19) hash alike.
 
     Only names are renamed: the layer's own ``name`` and the functional graph's references to
     it. Every other string (a dtype policy's "float16", an initializer, an activation) is kept,
@@ -67,7 +68,13 @@ def canonical_config(config):
         return out
 
     collect(config)
-    return rename(config, True)
+    out = rename(config, True)
+    # The optimizer a model was compiled with is named after how many the kernel made before it
+    # (adam_4, adam_19): a name, not a setting.
+    optimizer = (out.get("compile_config") or {}).get("optimizer") if isinstance(out, dict) else None
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("config"), dict) and "name" in optimizer["config"]:
+        optimizer["config"]["name"] = "optimizer"
+    return out
 
 
 def job_key(parts):

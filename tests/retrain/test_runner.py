@@ -57,6 +57,21 @@ def test_identical_models_share_one_retraining(cache):
     assert c["cached"] is False
 
 
+def test_the_compiled_optimizers_generated_name_does_not_split_identical_models():
+    from autograder.retrain.cache import canonical_config
+    import json as _json
+    configs = []
+    for extra in (0, 15):               # a kernel that made 15 more optimizers before this one
+        for _ in range(extra):
+            keras.optimizers.Adam()
+        model = small_model()
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+        configs.append(_json.loads(model.to_json()))
+    assert configs[0]["compile_config"]["optimizer"]["config"]["name"] != \
+        configs[1]["compile_config"]["optimizer"]["config"]["name"]
+    assert canonical_config(configs[0]) == canonical_config(configs[1])
+
+
 def test_a_patched_fit_in_the_caller_changes_nothing(cache, monkeypatch):
     config = small_model().to_json()
     honest = retrain(config, "fashion_mnist_mlp", "quick", cache=cache, use_cache=False)
