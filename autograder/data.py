@@ -51,6 +51,25 @@ def _require(folder, names, dataset):
             f"or unset {DATA_DIR_VARIABLE} to download through keras.datasets).")
 
 
+def require_for_grading(sandboxed):
+    """Raise DatasetNotFoundError, saying what to do, unless the kernels of a batch will find
+    both datasets: a sandboxed kernel has no network, so it needs the offline folder. Checked
+    before any notebook runs, so a machine without its data grades nobody rather than
+    failing everyone's data cells."""
+    root = data_dir()
+    if root is None:
+        if sandboxed:
+            raise DatasetNotFoundError(
+                f"the sandboxed notebooks have no network, and {DATA_DIR_VARIABLE} is not set: lay the "
+                f"datasets out with `python ../shared/datasets/prepare.py DIR` and set {DATA_DIR_VARIABLE}=DIR "
+                "(`source scripts/env.sh` does it for this checkout)")
+        load_fashion_mnist()        # downloads into keras' cache now, or says why not
+        load_cifar10()
+        return
+    _require(os.path.join(root, "fashion-mnist"), FASHION_MNIST_FILES, "Fashion-MNIST")
+    _require(os.path.join(root, "cifar-10-batches-py"), CIFAR10_FILES, "CIFAR-10")
+
+
 @contextmanager
 def _download_timeout(dataset, files):
     """Keras downloads without a timeout; a machine with no network must fail, not hang."""

@@ -105,6 +105,7 @@ def _submitted_notebook(submission):
 def run(root):
     """Grade ``root``/submission into ``root``/results/results.json; returns the results."""
     from .batch import grade
+    from .data import data_dir
     from .sandbox.bwrap import SandboxUnavailable, require_bwrap
     start = time.monotonic()
     results_path = os.path.join(root, "results", "results.json")
@@ -126,7 +127,8 @@ def run(root):
         generate_assignment(course)
         try:
             require_bwrap()
-            sandboxed = True
+            # A sandboxed kernel has no network: without the offline data it could not load any.
+            sandboxed = data_dir() is not None
         except SandboxUnavailable:          # Gradescope's container isolates each submission
             sandboxed = False
         summary = grade.main(course_dir=course, sandboxed=sandboxed, feedback=False, exports=True,

@@ -10,6 +10,7 @@ import sys
 import time
 
 from ..checks import CHECKS
+from ..data import DatasetNotFoundError, require_for_grading
 from ..nbgrader_steps import ASSIGNMENT
 from ..retrain import current_profile
 from ..sandbox import bwrap as sandbox
@@ -244,6 +245,10 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
         box.enabled = False
     if box.enabled:
         sandbox.require_bwrap()
+    try:
+        require_for_grading(sandboxed=box.enabled)
+    except DatasetNotFoundError as exc:
+        raise BatchError(f"nothing was graded: {exc}") from None
     everyone = discover(course_dir)
     found = select(everyone, students)
     from ..retrain.protocols import PROFILE_VARIABLE, profile_line

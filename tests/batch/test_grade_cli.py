@@ -1,4 +1,5 @@
 """`autograder grade` from the command line: its refusals, and the unsandboxed path."""
+import os
 import subprocess
 import sys
 
@@ -7,11 +8,12 @@ import pytest
 
 from autograder.checks import CHECKS
 from autograder.nbgrader_steps import generate_assignment, notebook_path
+from autograder.sandbox.bwrap import bwrap_path
 
 
-def run(course, *args):
+def run(course, *args, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "grade", *args],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
 
 
 def test_no_submissions_is_one_line_naming_the_fix(course):
@@ -26,6 +28,20 @@ def test_an_unknown_assignment_says_to_generate_it(course):
     assert proc.returncode == 2
     assert "run `nbgrader generate_assignment regularization --force`" in proc.stderr
     assert not (course / "gradebook.db").exists()       # refusing changed nothing
+
+
+@pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")
+def test_a_machine_without_its_datasets_grades_nobody_and_says_what_to_do(course, tmp_path):
+    generate_assignment(str(course))
+    (course / "submitted" / "ann" / "regularization").mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), notebook_path(str(course), "submitted", "ann"))
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_DATA_DIR"}
+    proc = run(course, env=env)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "nothing was graded: the sandboxed notebooks have no network" in proc.stderr
+    proc = run(course, env=dict(env, AUTOGRADER_DATA_DIR=str(tmp_path)))
+    assert proc.returncode == 2 and "Fashion-MNIST not found" in proc.stderr
+    assert not (course / ".autograder" / "batch").exists()      # nobody was executed
 
 
 @pytest.mark.slow
