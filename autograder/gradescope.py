@@ -14,7 +14,6 @@ import glob
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ import zipfile
 
 from .atomic import write_json
 from .nbgrader_steps import ASSIGNMENT, generate_assignment, notebook_path
+from .student_package import build_wheel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUDENT = "gradescope"
@@ -60,10 +60,7 @@ def bundle(out_path, course_dir=ROOT, datasets=None):
         for name in ("autograder", "reference"):
             shutil.copytree(os.path.join(ROOT, name), os.path.join(project, name), ignore=ignore)
         shutil.copy(os.path.join(ROOT, "pyproject.toml"), project)
-        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                               "-w", wheels, project], capture_output=True, text=True, cwd=project)
-        if proc.returncode != 0:
-            raise RuntimeError(f"building the grader's wheel failed: {proc.stderr[-2000:]}")
+        build_wheel(project, wheels, "the grader's wheel")
         os.makedirs(os.path.dirname(os.path.abspath(out_path)) or ".", exist_ok=True)
         with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as z:
             for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):

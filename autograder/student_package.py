@@ -42,6 +42,17 @@ def wheel_name():
     return f"{NAME.replace('-', '_')}-{VERSION}-py3-none-any.whl"
 
 
+def build_wheel(project, out_dir, what):
+    """``pip wheel`` of the project folder ``project`` (a copy: pip builds in the source tree)
+    into ``out_dir``, with fixed timestamps, so the same files give the same bytes."""
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", PIP_NO_INPUT="1")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                           "--no-cache-dir", "-q", "-w", os.path.abspath(out_dir), project],
+                          capture_output=True, text=True, env=env, cwd=project)
+    if proc.returncode != 0:
+        raise RuntimeError(f"building {what} failed: {proc.stderr[-2000:]}")
+
+
 def build(out_dir):
     """Build the wheel into ``out_dir``; returns its path. Reproducible: the same files give
     the same bytes (fixed timestamps)."""
@@ -52,10 +63,5 @@ def build(out_dir):
             shutil.copyfile(os.path.join(ROOT, rel), os.path.join(tmp, rel))
         with open(os.path.join(tmp, "pyproject.toml"), "w") as f:
             f.write(PYPROJECT)
-        env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", PIP_NO_INPUT="1")
-        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                               "--no-cache-dir", "-q", "-w", os.path.abspath(out_dir), tmp],
-                              capture_output=True, text=True, env=env, cwd=tmp)
-        if proc.returncode != 0:
-            raise RuntimeError(f"building the student package failed: {proc.stderr[-2000:]}")
+        build_wheel(tmp, out_dir, "the student package")
     return os.path.join(out_dir, wheel_name())

@@ -5,7 +5,6 @@ the curve suggests trying. Trusted side: it reads the judgement, never the noteb
 """
 import base64
 import functools
-import io
 import math
 import os
 
@@ -14,6 +13,7 @@ import nbformat
 
 from ..checks import CHECKS
 from ..retrain import current_profile, get_protocol
+from .report import figure_png, integer_counts
 
 SUMMARY_MARK = "autograder-feedback-summary"
 
@@ -64,25 +64,17 @@ def advice(entry, reference, epochs_budget):
 
 
 def curve_png(entry, reference, title):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-    fig, ax = plt.subplots(figsize=(5.2, 2.8))
-    curve = entry["val_accuracy"]
-    ax.plot(range(1, len(curve) + 1), curve, marker="o", label="your model")
-    if reference:
-        ax.plot(range(1, len(reference) + 1), reference, marker=".", linestyle="--", label="reference")
-    ax.axhline(entry["threshold"], color="#c44e52", linewidth=1.5, label=f"threshold {entry['threshold']:.3f}")
-    ax.set(title=title, xlabel="epoch", ylabel="validation accuracy")
-    ax.title.set_fontsize(9)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
+    def draw(ax):
+        curve = entry["val_accuracy"]
+        ax.plot(range(1, len(curve) + 1), curve, marker="o", label="your model")
+        if reference:
+            ax.plot(range(1, len(reference) + 1), reference, marker=".", linestyle="--", label="reference")
+        ax.axhline(entry["threshold"], color="#c44e52", linewidth=1.5, label=f"threshold {entry['threshold']:.3f}")
+        ax.set(title=title, xlabel="epoch", ylabel="validation accuracy")
+        ax.title.set_fontsize(9)
+        integer_counts(ax.xaxis)
+        ax.legend(fontsize=7)
+    return base64.b64encode(figure_png(draw, (5.2, 2.8), dpi=80)).decode()
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import jinja2
 
-from ..atomic import write_text
+from ..atomic import write_bytes, write_text
 from ..checks import CHECKS
 from ..nbgrader_steps import ASSIGNMENT
 from ..retrain import current_profile
@@ -73,14 +73,13 @@ def class_statistics(judgements, summary):
             "full_marks": sum(s == summary["possible"] for s in scores), "exercises": per_exercise}
 
 
-def identical_groups(judgements, hashes=None):
+def identical_groups(judgements):
     """Students who handed in the same thing: byte-identical notebooks (by content hash) and,
     separately, the same Exercise 3 model (by its canonical config). Reported, never graded."""
     by_hash, by_model = defaultdict(list), defaultdict(list)
     for student, judgement in sorted(judgements.items()):
-        content = (hashes or {}).get(student) or judgement.get("hash")
-        if content:
-            by_hash[content].append(student)
+        if judgement.get("hash"):
+            by_hash[judgement["hash"]].append(student)
         key = ((judgement.get("retrained") or {}).get("create_cifar_model") or {}).get("key")
         if key:
             by_model[key].append(student)
@@ -92,19 +91,27 @@ def identical_groups(judgements, hashes=None):
 
 # ---- plots ---------------------------------------------------------------------------------
 
-def _figure(path, draw, size=(6.4, 3.6)):
+def figure_png(draw, size=(6.4, 3.6), dpi=90):
+    """The PNG bytes of a matplotlib figure that ``draw(ax)`` fills."""
+    import io
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=size)
     draw(ax)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
+    return buffer.getvalue()
+
+
+def _figure(path, draw, size=(6.4, 3.6)):
+    write_bytes(path, figure_png(draw, size))
     return path
 
 
-def _integer_counts(axis):
+def integer_counts(axis):
     """Students are counted in whole numbers (matplotlib's default ticks say 0.5, 1.5)."""
     from matplotlib.ticker import MaxNLocator
     axis.set_major_locator(MaxNLocator(integer=True))
@@ -120,7 +127,7 @@ def plots(folder, judgements, possible, sweeps):
         ax.hist(scores, bins=[b - 0.5 for b in range(0, int(possible) + 2)], color="#4c72b0", edgecolor="white")
         ax.set(title="Automatic points per student", xlabel=f"points (of {possible:g})", ylabel="students",
                xlim=(-0.5, possible + 0.5))
-        _integer_counts(ax.yaxis)
+        integer_counts(ax.yaxis)
     out["Automatic points"] = (_figure(os.path.join(folder, "score_distribution.png"), distribution),
                                "How many students earned each score.")
 
@@ -130,7 +137,7 @@ def plots(folder, judgements, possible, sweeps):
                   for n in names]
         ax.barh(names[::-1], counts[::-1], color="#55a868")
         ax.set(title="Students passing each check", xlim=(0, max(len(judgements), 1)), xlabel="students")
-        _integer_counts(ax.xaxis)
+        integer_counts(ax.xaxis)
         ax.tick_params(axis="y", labelsize=7)
     out["Checks passed"] = (_figure(os.path.join(folder, "check_pass_counts.png"), pass_counts, (6.4, 4.4)),
                             f"Of {len(judgements)} graded students.")
