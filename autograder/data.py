@@ -13,6 +13,7 @@ import gzip
 import os
 import pickle
 import socket
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -93,8 +94,29 @@ def _read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
+# Fashion-MNIST is read once per process (a graded kernel loads it in section 2 and again for
+# the sweep's grading-time inputs): un-gzipping it is 0.34 s, a copy 0.01 s (this 2-core
+# machine). Every caller gets its own writable copy, as keras.datasets gives, so a notebook
+# that normalizes in place never changes what the next load returns. CIFAR-10 is not kept:
+# reading its pickles (0.14 s from the page cache) is cheaper than copying 150 MB (0.27 s).
+_READ, _READ_LOCK = {}, threading.Lock()
+
+
+def _once(name, read):
+    key = (name, data_dir())
+    with _READ_LOCK:
+        if key not in _READ:
+            _READ[key] = read()
+        (x, y), (xt, yt) = _READ[key]
+    return (x.copy(), y.copy()), (xt.copy(), yt.copy())
+
+
 def load_fashion_mnist():
     """((x_train, y_train), (x_test, y_test)) as uint8 arrays, like keras.datasets."""
+    return _once("fashion_mnist", _read_fashion_mnist)
+
+
+def _read_fashion_mnist():
     root = data_dir()
     if root is None:
         from keras.datasets import fashion_mnist as keras_fashion_mnist

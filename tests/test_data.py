@@ -39,3 +39,16 @@ def test_missing_dataset_names_the_variable_and_files(tmp_path, monkeypatch):
     assert "t10k-labels-idx1-ubyte.gz" in message and "train-labels-idx1-ubyte.gz" in message
     with pytest.raises(data.DatasetNotFoundError, match="cifar-10-batches-py lacks data_batch_1"):
         data.load_cifar10()
+
+
+@needs_data
+def test_fashion_mnist_is_read_once_per_process_and_handed_out_as_copies():
+    """A notebook that normalizes its arrays in place never changes what the next load returns."""
+    data._READ.clear()
+    (x, y), _ = data.fashion_mnist.load_data()
+    x[:] = 0
+    y[:] = 99
+    (x2, y2), _ = data.fashion_mnist.load_data()
+    assert len(data._READ) == 1
+    assert x2.flags.writeable and x2.mean() > 50 and y2[:5].tolist() == [9, 0, 0, 3, 0]
+    assert not np.shares_memory(x, x2)
