@@ -28,6 +28,11 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# The assignment graded here, declared once in autograder/module07.py (autograder/assignment.py
+# says how to declare another: its checks, models, protocols, references and thresholds).
+c.Course.assignment = "regularization"
+c.Course.spec = "autograder.module07"
+
 # Batch grading (`autograder grade`): each submission's kernel runs under bubblewrap with these
 # limits (autograder/batch/settings.py documents each one).
 c.Sandbox.enabled = True

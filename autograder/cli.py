@@ -28,10 +28,16 @@ EXIT_USAGE = 2
 
 
 def _course_dir(path):
+    """The course directory, its assignment (``nbgrader_config.py``) put in force."""
+    from .assignment import SpecError, activate
     course = os.path.abspath(path)
     if not os.path.isfile(os.path.join(course, "nbgrader_config.py")):
         raise UserError(f"{course} is not the course directory (no nbgrader_config.py): "
                         "run from the repository root or pass --course DIR")
+    try:
+        activate(course)
+    except SpecError as exc:
+        raise UserError(f"{course}/nbgrader_config.py: {exc}") from None
     return course
 
 
@@ -186,28 +192,31 @@ def cmd_grade(args):
 
 def _require_assignment(course):
     from nbgrader.api import Gradebook, MissingEntry
-    from .nbgrader_steps import ASSIGNMENT
+    from .assignment import current
+    name = current().name
     db = os.path.join(course, "gradebook.db")
-    hint = (f"the gradebook does not know '{ASSIGNMENT}' yet: run `nbgrader generate_assignment "
-            f"{ASSIGNMENT} --force` first")
+    hint = (f"the gradebook does not know '{name}' yet: run `nbgrader generate_assignment "
+            f"{name} --force` first")
     if not os.path.exists(db):      # opening it would create an empty one
         raise UserError(hint)
     try:
         with Gradebook("sqlite:///" + db) as gb:
-            gb.find_assignment(ASSIGNMENT)
+            gb.find_assignment(name)
     except MissingEntry:
         raise UserError(hint) from None
 
 
 def cmd_release(args):
     from . import nbgrader_steps as steps
-    from .nbgrader_steps import ASSIGNMENT
+    from .assignment import current
     from .student_package import build
     course = _course_dir(args.course)
     steps.generate_assignment(course)
-    folder = os.path.join(course, "release", ASSIGNMENT)
-    print(f"release notebook: {os.path.join(folder, ASSIGNMENT + '.ipynb')}")
-    print(f"student package:  {build(folder)}  (the notebook's first cell says how to install it)")
+    name = current().name
+    folder = os.path.join(course, "release", name)
+    print(f"release notebook: {os.path.join(folder, name + '.ipynb')}")
+    if current().student_package:
+        print(f"student package:  {build(folder)}  (the notebook's first cell says how to install it)")
     return 0
 
 

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from .nbgrader_steps import ASSIGNMENT, notebook_path
+from .assignment import current
+from .nbgrader_steps import notebook_path
 
 
 @dataclass
@@ -55,7 +56,7 @@ def read_scores(course_dir, students=None):
         names = students or sorted(s.id for s in gb.students)
         for student in names:
             try:
-                nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+                nb = gb.find_submission_notebook(current().name, current().name, student)
             except MissingEntry:
                 continue
             row = StudentScores(student)

@@ -21,14 +21,19 @@ import traceback
 import zipfile
 
 from .atomic import write_json
-from .nbgrader_steps import ASSIGNMENT, generate_assignment, notebook_path
+from .assignment import current
+from .nbgrader_steps import generate_assignment, notebook_path
 from .student_package import build_wheel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUDENT = "gradescope"
-# The course files the grading reads, shipped in the bundle under course/.
-COURSE_FILES = ("nbgrader_config.py", f"source/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
-                f"release/{ASSIGNMENT}/{ASSIGNMENT}.ipynb", "reference/thresholds.json")
+
+
+def course_files():
+    """The course files the grading reads, shipped in the bundle under course/."""
+    spec = current()
+    return ("nbgrader_config.py", f"source/{spec.name}/{spec.name}.ipynb",
+            f"release/{spec.name}/{spec.name}.ipynb", os.path.relpath(spec.thresholds_path, spec.course_dir))
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image.
@@ -69,7 +74,7 @@ def bundle(out_path, course_dir=ROOT, datasets=None):
                 z.writestr(info, text)
             for path in sorted(glob.glob(os.path.join(wheels, "*.whl"))):
                 z.write(path, f"wheels/{os.path.basename(path)}")
-            for rel in COURSE_FILES:
+            for rel in course_files():
                 z.write(os.path.join(course_dir, rel), f"course/{rel}")
             if datasets:
                 for root, _, files in os.walk(datasets):
@@ -90,12 +95,12 @@ def _submitted_notebook(submission):
     """The submission's notebook: regularization.ipynb, or the only .ipynb handed in."""
     found = [p for p in glob.glob(os.path.join(submission, "**", "*.ipynb"), recursive=True)
              if ".ipynb_checkpoints" not in p]
-    named = [p for p in found if os.path.basename(p) == f"{ASSIGNMENT}.ipynb"]
+    named = [p for p in found if os.path.basename(p) == f"{current().name}.ipynb"]
     if len(named) == 1:
         return named[0]
     if len(found) == 1:
         return found[0]
-    raise ValueError(f"hand in one notebook named {ASSIGNMENT}.ipynb (found {len(found)} notebooks: "
+    raise ValueError(f"hand in one notebook named {current().name}.ipynb (found {len(found)} notebooks: "
                      f"{', '.join(sorted(os.path.basename(p) for p in found)[:5])})")
 
 

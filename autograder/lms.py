@@ -14,12 +14,12 @@ import zipfile
 from dataclasses import asdict, dataclass
 
 from .atomic import write_bytes, write_json, write_text
-from .nbgrader_steps import ASSIGNMENT, generate_feedback
+from .assignment import current
+from .nbgrader_steps import generate_feedback
 
 COLLECTED_DIR = os.path.join(".autograder", "collected")
 FORMATS = ("csv", "canvas", "moodle")
 LAYOUTS = ("canvas", "moodle", "folder")
-ASSIGNMENT_TITLE = "Module 07: Regularization"
 
 
 @dataclass
@@ -57,10 +57,10 @@ def totals(course_dir):
     from nbgrader.api import Gradebook, MissingEntry
     out = []
     with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
-        assignment = gb.find_assignment(ASSIGNMENT)
+        assignment = gb.find_assignment(current().name)
         for student in sorted(gb.students, key=lambda s: s.id):
             try:
-                sub = gb.find_submission(ASSIGNMENT, student.id)
+                sub = gb.find_submission(current().name, student.id)
             except MissingEntry:
                 continue
             penalty = float(sub.late_submission_penalty or 0.0)
@@ -95,7 +95,7 @@ def export_text(course_dir, fmt):
         fields = list(asdict(rows[0]) if rows else Total.__dataclass_fields__)
         return _csv([[f"{v:g}" if isinstance(v, float) else v for v in asdict(t).values()] for t in rows], fields)
     if fmt == "canvas":
-        title = f"{ASSIGNMENT_TITLE} ({ASSIGNMENT})"
+        title = f"{current().title} ({current().name})"
         body = [["Points Possible", "", "", "", "", f"{rows[0].possible:g}" if rows else ""]]
         body += [[_name(t), t.student, "", "", "", f"{t.total:g}"] for t in rows]
         return _csv(body, ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
@@ -135,7 +135,7 @@ def feedback_bundle(course_dir, layout, out):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for student in students:
-            html = os.path.join(course_dir, "feedback", student, ASSIGNMENT, f"{ASSIGNMENT}.html")
+            html = os.path.join(course_dir, "feedback", student, current().name, f"{current().name}.html")
             if os.path.exists(html):
                 z.write(html, _upload_name(course_dir, student, layout))
     write_bytes(out, buffer.getvalue())

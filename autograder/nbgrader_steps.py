@@ -8,14 +8,13 @@ import os
 import subprocess
 import sys
 
-ASSIGNMENT = "regularization"
+from .assignment import current
 
 
 def notebook_path(course_dir, folder, student=None):
     """The assignment's notebook in one of nbgrader's folders: source/release (no student) or
     submitted/autograded (per student)."""
-    parts = [course_dir, folder] + ([student] if student else []) + [ASSIGNMENT, f"{ASSIGNMENT}.ipynb"]
-    return os.path.join(*parts)
+    return current().notebook_path(course_dir, folder, student)
 
 
 class NbgraderError(RuntimeError):
@@ -30,11 +29,15 @@ def nbgrader_env():
     return env
 
 
-# What to do about the failures instructors meet most.
+def hints():
+    """What to do about the failures instructors meet most: {symptom in nbgrader's log: fix}."""
+    name = current().name
+    return {f"No assignment with ID '{name}' exists in the database":
+            f"the gradebook does not know the assignment yet; run `nbgrader generate_assignment "
+            f"{name} --force` (or `autograder demo`) first", **HINTS}
+
+
 HINTS = {
-    f"No assignment with ID '{ASSIGNMENT}' exists in the database":
-        f"the gradebook does not know the assignment yet; run `nbgrader generate_assignment "
-        f"{ASSIGNMENT} --force` (or `autograder demo`) first",
     "because there are submissions associated with it":
         "the source notebook's graded cells changed since submissions were graded; nbgrader will "
         "not change them under recorded grades: back up and remove gradebook.db (autograde "
@@ -51,7 +54,7 @@ def run_nbgrader(course_dir, *args, quiet=True):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.splitlines()[-30:])
-        hint = next((fix for symptom, fix in HINTS.items() if symptom in proc.stdout), "")
+        hint = next((fix for symptom, fix in hints().items() if symptom in proc.stdout), "")
         raise NbgraderError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode})"
                             f"{': ' + hint if hint else ''}\n{tail}")
     if not quiet:
@@ -60,18 +63,18 @@ def run_nbgrader(course_dir, *args, quiet=True):
 
 
 def generate_assignment(course_dir):
-    return run_nbgrader(course_dir, "generate_assignment", ASSIGNMENT, "--force")
+    return run_nbgrader(course_dir, "generate_assignment", current().name, "--force")
 
 
 def autograde(course_dir, student=None):
-    args = ["autograde", ASSIGNMENT, "--force"]
+    args = ["autograde", current().name, "--force"]
     if student:
         args += [f"--student={student}"]     # one argument: an id never reads as an option
     return run_nbgrader(course_dir, *args)
 
 
 def generate_feedback(course_dir, student=None):
-    args = ["generate_feedback", ASSIGNMENT, "--force"]
+    args = ["generate_feedback", current().name, "--force"]
     if student:
         args += [f"--student={student}"]     # one argument: an id never reads as an option
     return run_nbgrader(course_dir, *args)

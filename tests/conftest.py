@@ -25,6 +25,24 @@ def pytest_configure(config):
     os.environ["AUTOGRADER_DATA_DIR"] = data
 
 
+@pytest.fixture(autouse=True)
+def _assignment_restored():
+    """A test that grades another course activates its assignment: the next test starts from
+    Module 07's again, as a fresh process would."""
+    from autograder import assignment
+    saved = {k: os.environ.get(k) for k in (assignment.SPEC_VARIABLE, assignment.SPEC_PATH_VARIABLE,
+                                            assignment.NAME_VARIABLE, assignment.COURSE_VARIABLE)}
+    active = dict(assignment._ACTIVE)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    assignment._ACTIVE.clear()
+    assignment._ACTIVE.update(active)
+
+
 @pytest.fixture
 def course(tmp_path):
     """A copy of the course directory (source, release, config), as nbgrader sees it."""

@@ -6,6 +6,7 @@ sandbox reports comes back through a pipe and is validated (``records``) before 
 Input: the submission's folder. Output: an ``ExecutionResult`` dict (JSON) and, in the
 student's work folder, the executed notebook.
 """
+import functools
 import os
 import shutil
 import sys
@@ -13,6 +14,7 @@ import tempfile
 
 import nbformat
 
+from ..assignment import NAME_VARIABLE, SPEC_PATH_VARIABLE, SPEC_VARIABLE, current, spec_paths
 from ..atomic import write_text
 from ..checks import CHECKS
 from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX
@@ -23,15 +25,37 @@ from . import records
 OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {seed})'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
-OWN_IDS = set(CHECKS) | {f"ex{n}_solution" for n in (1, 2, 3)}
-KERNEL_CHECKS = tuple(name for name, check in CHECKS.items() if not check.from_model)
+
+
+def kernel_checks():
+    return tuple(name for name, check in CHECKS.items() if not check.from_model)
+
+
+@functools.lru_cache(maxsize=8)
+def _source_ids(path, _mtime):
+    nb = nbformat.read(path, as_version=4)
+    return frozenset(c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
+                     if c.metadata.get("nbgrader", {}).get("solution") or c.metadata.get("nbgrader", {}).get("grade"))
+
+
+def own_ids(course_dir=None):
+    """The grade ids that make a notebook this assignment's: its checks' test cells and the
+    source notebook's solution cells."""
+    ids = set(CHECKS)
+    if course_dir:
+        path = current().notebook_path(course_dir, "source")
+        try:
+            ids |= _source_ids(path, os.path.getmtime(path))
+        except (OSError, ValueError):
+            pass
+    return ids
 
 
 class SubmissionUnreadable(ValueError):
     """The submission is not a notebook we can run; the message is for the student."""
 
 
-def read_submission(path):
+def read_submission(path, course_dir=None):
     """The submission as an nbformat v4 notebook, or SubmissionUnreadable saying why not."""
     try:
         size = os.path.getsize(path)
@@ -51,7 +75,8 @@ def read_submission(path):
         raise SubmissionUnreadable(f"the submitted file is not a valid notebook ({type(exc).__name__}: "
                                    f"{str(exc)[:200]}); download it again from Jupyter with "
                                    "File > Download") from None
-    if not any(c.metadata.get("nbgrader", {}).get("grade_id") in OWN_IDS for c in nb.cells):
+    ours = own_ids(course_dir)
+    if not any(c.metadata.get("nbgrader", {}).get("grade_id") in ours for c in nb.cells):
         raise SubmissionUnreadable("the notebook has none of this assignment's test cells: was "
                                    "the notebook of another assignment submitted?")
     return nb
@@ -85,7 +110,8 @@ def kernel_env(scratch):
            "NBGRADER_EXECUTION": "autograde", "TF_CPP_MIN_LOG_LEVEL": "3",
            "MPLBACKEND": "agg", "PYTHONHASHSEED": "0", "PYTHONSAFEPATH": "1"}
     env.update(scratch_mod.kernel_dirs(scratch))
-    for key in ("AUTOGRADER_DATA_DIR", "AUTOGRADER_PROFILE", "KERAS_BACKEND"):
+    for key in ("AUTOGRADER_DATA_DIR", "AUTOGRADER_PROFILE", "KERAS_BACKEND",
+                SPEC_VARIABLE, SPEC_PATH_VARIABLE, NAME_VARIABLE):     # the kernel observes this assignment's checks
         if os.environ.get(key):
             env[key] = os.environ[key]
     return env
@@ -102,7 +128,8 @@ def kernel_command(scratch, prepared, channel_fd, *, course_dir, settings, slot=
     if not settings.enabled:
         return ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + argv
     sandbox.prepare_scratch(scratch, slot)
-    return sandbox.command(argv, scratch=scratch, course_dir=course_dir, settings=settings, env=env, slot=slot)
+    return sandbox.command(argv, scratch=scratch, course_dir=course_dir, settings=settings, env=env, slot=slot,
+                           readable=spec_paths())
 
 
 def run_prepared(scratch, prepared, *, course_dir, settings, slot=0):
@@ -132,7 +159,7 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
               "sandboxed": bool(settings.enabled), "seed": int(seed)}
     os.makedirs(workdir, exist_ok=True)
     try:
-        nb = read_submission(os.path.join(submission_dir, notebook_name))
+        nb = read_submission(os.path.join(submission_dir, notebook_name), course_dir)
     except SubmissionUnreadable as exc:
         return dict(result, state="unreadable", message=str(exc))
     result["flags"] = _scan(nb, submission_dir, notebook_name)   # read, before it runs
@@ -171,7 +198,7 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot):
         run = run_prepared(scratch, prepared, course_dir=course_dir, settings=settings, slot=slot)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    report = records.parse_channel(run.channel, KERNEL_CHECKS, truncated=run.channel_truncated)
+    report = records.parse_channel(run.channel, kernel_checks(), truncated=run.channel_truncated)
     result["duration_s"] = run.duration_s
     if run.timed_out:
         result.update(state="timeout", message=f"the notebook ran longer than "

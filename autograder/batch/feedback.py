@@ -11,6 +11,7 @@ import os
 import jinja2
 import nbformat
 
+from ..assignment import current
 from ..checks import CHECKS
 from ..retrain import current_profile, get_protocol
 from .report import figure_png, integer_counts
@@ -83,10 +84,9 @@ def reference_curve(check, builder, protocol, profile, args):
     is cached like any other), or None when it cannot be had."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")     # building the reference imports Keras here
     from ..retrain import retrain
-    from ..retrain.calibrate import REFERENCE_MODELS, _reference_job
+    from ..retrain.calibrate import reference_job
     try:
-        module = next(m for m, b, _ in REFERENCE_MODELS[check] if b == builder)
-        config, optimizer = _reference_job(module, builder, args)
+        config, optimizer = reference_job(current().model(builder), args)
         result = retrain(config, protocol, profile, optimizer=optimizer)
         return tuple(result["history"]["val_accuracy"]) if result["type"] == "RetrainResult" else None
     except Exception:           # the summary goes without the reference's curve, never without a grade
@@ -106,8 +106,7 @@ def missed(judgement):
 
 def summary_cell(judgement, with_reference=True):
     """A markdown cell for the top of the feedback notebook."""
-    from ..checks.accuracy import RETRAINED
-    protocols = {b: p for pairs in RETRAINED.values() for b, p in pairs}
+    protocols = {b: p for _check, b, p in current().retrained()}
     profile = current_profile()
     curves = []
     for builder, entry in missed(judgement):

@@ -11,7 +11,7 @@ import time
 
 from ..checks import CHECKS
 from ..data import DatasetNotFoundError, require_for_grading
-from ..nbgrader_steps import ASSIGNMENT
+from ..assignment import activate, current
 from ..retrain import current_profile
 from ..sandbox import bwrap as sandbox
 from .execute import execute
@@ -38,14 +38,14 @@ def discover(course_dir):
     root = os.path.join(course_dir, "submitted")
     if not os.path.isdir(root):
         raise BatchError(f"no submissions: {root} does not exist; put them in "
-                         f"submitted/<student>/{ASSIGNMENT}/ or use `autograder collect`")
+                         f"submitted/<student>/{current().name}/ or use `autograder collect`")
     found = {}
     for student in sorted(os.listdir(root)):
-        folder = os.path.join(root, student, ASSIGNMENT)
+        folder = os.path.join(root, student, current().name)
         if os.path.isdir(folder):
             found[student] = folder
     if not found:
-        raise BatchError(f"no submissions of '{ASSIGNMENT}' under {root}")
+        raise BatchError(f"no submissions of '{current().name}' under {root}")
     return found
 
 
@@ -69,7 +69,8 @@ def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_
     """One submission's execution (module-level, so Ray can ship it); whatever happens is
     this student's result."""
     try:
-        return execute(student=student, submission_dir=folder, notebook_name=f"{ASSIGNMENT}.ipynb",
+        activate(course_dir)        # a Ray worker is a process of its own: the course's assignment
+        return execute(student=student, submission_dir=folder, notebook_name=f"{current().name}.ipynb",
                        workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
                        slot=slot, content_hash=content_hash, seed=seed)
     except Exception as exc:
@@ -197,7 +198,7 @@ def _record_all(course_dir, journal, judgements, feedback, show):
     for student, judgement in judgements.items():
         # The hand-in time is part of what is recorded (nbgrader's late penalty): a new
         # timestamp.txt records the student again, nothing else does.
-        stamp, _ = read_timestamp(os.path.join(course_dir, "submitted", student, ASSIGNMENT))
+        stamp, _ = read_timestamp(os.path.join(course_dir, "submitted", student, current().name))
         mark = digest([judgement, stamp])
         if (journal.read(student, "recorded") or {}).get("judgement") == mark:
             progress.advance(cached=True)
@@ -240,6 +241,7 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     as they are); returns a summary dict (also written to exports/summary.json)."""
     course_dir = os.path.abspath(course_dir)
     start = time.monotonic()
+    activate(course_dir)
     box, batch = settings(course_dir)
     if not sandboxed:
         box.enabled = False

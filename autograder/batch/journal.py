@@ -12,7 +12,7 @@ import json
 import os
 
 from ..atomic import write_json
-from ..nbgrader_steps import ASSIGNMENT
+from ..assignment import current
 
 BATCH_DIR = os.path.join(".autograder", "batch")
 GRADER_FILES = ("source/{a}/{a}.ipynb",)
@@ -34,7 +34,7 @@ def submission_hash(folder, course_dir):
                     digest.update(chunk)
             digest.update(b"\1")
     for pattern in GRADER_FILES:
-        path = os.path.join(course_dir, pattern.format(a=ASSIGNMENT))
+        path = os.path.join(course_dir, pattern.format(a=current().name))
         if os.path.exists(path):
             with open(path, "rb") as f:
                 digest.update(hashlib.sha256(f.read()).digest())

@@ -8,12 +8,18 @@ the execution's seed). Input: an ExecutionResult dict. Output: a Judgement dict.
 import contextlib
 import io
 
+from ..assignment import current
 from ..checks import CHECKS, CheckResult, ExtractedSubject
 from ..checks.inputs import GradingInputs
 from .records import Observations, clean_text
 from .suspicious import against_grader
 
-KERNEL_CHECKS = tuple(name for name, check in CHECKS.items() if not check.from_model)
+
+
+def kernel_checks():
+    """The checks of the assignment in force that the kernel observes."""
+    return tuple(name for name, check in CHECKS.items() if not check.from_model)
+
 
 STATE_REASONS = {
     "unreadable": "the submission could not be read: {message}",
@@ -96,7 +102,7 @@ def judge(execution, reviewed=False):
     """A Judgement dict: one CheckResult per registered check, in registry order.
 
     ``reviewed``: the instructor has reviewed this (flagged) submission and trusts its kernel."""
-    observations = Observations.from_json(execution.get("observations"), KERNEL_CHECKS)
+    observations = Observations.from_json(execution.get("observations"), kernel_checks())
     reason = execution_reason(execution)
     subject = _Subject({b: m.to_json() for b, m in observations.models.items()}, reason)
     inputs = GradingInputs(execution.get("seed") if isinstance(execution.get("seed"), int) else 0)
@@ -128,24 +134,22 @@ def judge(execution, reviewed=False):
 def _retrained(subject):
     """The retraining results the accuracy checks used, for the class report and the student's
     feedback: the grader's own numbers, its validation curve and the threshold it was held to."""
-    from ..checks.accuracy import RETRAINED
     from ..retrain import current_profile
     from ..retrain.thresholds import threshold
     out = {}
-    for check_name, pairs in RETRAINED.items():
-        for builder, protocol in pairs:
-            value = subject.cached(("retrained", builder, protocol))
-            if not value:
-                continue
-            history = value.get("history") if isinstance(value.get("history"), dict) else {}
-            try:
-                args = list(subject.builder_args(builder))
-                minimum = threshold(check_name, builder, current_profile(), args=tuple(args))
-            except Exception:       # the check itself has reported it; the report just leaves it out
-                args, minimum = [], None
-            rate = ((subject.optimizer_config(builder) or {}).get("config") or {}).get("learning_rate")
-            out[builder] = {**{k: value.get(k) for k in ("best_val_acc", "final_val_acc", "epochs_run", "key")},
-                            "check": check_name, "label": subject.label(builder), "threshold": minimum,
-                            "args": args, "learning_rate": rate if isinstance(rate, (int, float)) else None,
-                            "val_accuracy": [float(v) for v in (history.get("val_accuracy") or [])][:500]}
+    for check_name, builder, protocol in current().retrained():
+        value = subject.cached(("retrained", builder, protocol))
+        if not value:
+            continue
+        history = value.get("history") if isinstance(value.get("history"), dict) else {}
+        try:
+            args = list(subject.builder_args(builder))
+            minimum = threshold(check_name, builder, current_profile(), args=tuple(args))
+        except Exception:       # the check itself has reported it; the report just leaves it out
+            args, minimum = [], None
+        rate = ((subject.optimizer_config(builder) or {}).get("config") or {}).get("learning_rate")
+        out[builder] = {**{k: value.get(k) for k in ("best_val_acc", "final_val_acc", "epochs_run", "key")},
+                        "check": check_name, "label": subject.label(builder), "threshold": minimum,
+                        "args": args, "learning_rate": rate if isinstance(rate, (int, float)) else None,
+                        "val_accuracy": [float(v) for v in (history.get("val_accuracy") or [])][:500]}
     return out

@@ -16,7 +16,8 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, DeduplicateIds, LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
 
-from ..nbgrader_steps import ASSIGNMENT, notebook_path
+from ..assignment import current
+from ..nbgrader_steps import notebook_path
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
 from .feedback import summary_cell
 from .settings import load_config
@@ -62,7 +63,7 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
     paths = (os.path.join(workdir, "executed.ipynb"), notebook_path(course_dir, "submitted", student))
     for path in () if blank else paths:
         try:
-            nb = _keep_release_ids(read_submission(path), release)
+            nb = _keep_release_ids(read_submission(path, course_dir), release)
             break
         except SubmissionUnreadable:
             continue
@@ -120,23 +121,23 @@ def record(course_dir, student, judgement, workdir, feedback=True):
 
 def _record(course_dir, student, judgement, workdir, feedback, blank):
     nb = judged_notebook(course_dir, student, judgement, workdir, blank=blank)
-    target = os.path.join(course_dir, JUDGED_DIR, student, ASSIGNMENT)
+    target = os.path.join(course_dir, JUDGED_DIR, student, current().name)
     shutil.rmtree(target, ignore_errors=True)
     os.makedirs(target)
-    nbformat.write(nb, os.path.join(target, f"{ASSIGNMENT}.ipynb"))
-    stamp, _ = read_timestamp(os.path.join(course_dir, "submitted", student, ASSIGNMENT))
+    nbformat.write(nb, os.path.join(target, f"{current().name}.ipynb"))
+    stamp, _ = read_timestamp(os.path.join(course_dir, "submitted", student, current().name))
     if stamp:
         with open(os.path.join(target, "timestamp.txt"), "w") as f:
             f.write(stamp)
     api = _api(course_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # SQLAlchemy's autoflush notes from inside nbgrader
-        outcome = api.autograde(ASSIGNMENT, student, force=True, create=True)
+        outcome = api.autograde(current().name, student, force=True, create=True)
     if not outcome.get("success"):
         raise RecordError(f"nbgrader could not record {student}: {outcome.get('error') or outcome.get('log')}")
     if feedback:
-        outcome = api.generate_feedback(ASSIGNMENT, student, force=True)
+        outcome = api.generate_feedback(current().name, student, force=True)
         if not outcome.get("success"):
             raise RecordError(f"nbgrader could not write the feedback of {student}: "
                               f"{outcome.get('error') or outcome.get('log')}")
-    return os.path.join(course_dir, "feedback", student, ASSIGNMENT, f"{ASSIGNMENT}.html")
+    return os.path.join(course_dir, "feedback", student, current().name, f"{current().name}.html")

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ..kernel.observe import MODEL_BUILDERS
+from ..assignment import current
 from ..retrain.safety import json_depth
 
 MAX_TEXT = 2000
@@ -158,7 +158,7 @@ class Observations:
         if not isinstance(data, dict):
             return
         models = data.get("models") if isinstance(data.get("models"), dict) else {}
-        for builder in MODEL_BUILDERS:
+        for builder in current().builders():
             if builder in models and builder not in self.models:
                 self.models[builder] = ModelObservation.from_json(builder, models[builder])
         checks = data.get("checks") if isinstance(data.get("checks"), dict) else {}

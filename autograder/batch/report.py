@@ -15,7 +15,7 @@ import jinja2
 
 from ..atomic import write_bytes, write_text
 from ..checks import CHECKS
-from ..nbgrader_steps import ASSIGNMENT
+from ..assignment import current
 from ..retrain import current_profile
 from .records import printed_sweep
 
@@ -179,20 +179,18 @@ def plots(folder, judgements, possible, sweeps):
 
 def _retrained_rows(judgements):
     """[(model label, [(accuracy, student)], threshold)] in the order of the accuracy checks."""
-    from ..checks.accuracy import RETRAINED
     rows = []
-    for check_name, pairs in RETRAINED.items():
-        for builder, _protocol in pairs:
-            points, minima = [], set()
-            for student, j in sorted(judgements.items()):
-                entry = (j.get("retrained") or {}).get(builder) or {}
-                if isinstance(entry.get("best_val_acc"), (int, float)):
-                    points.append((float(entry["best_val_acc"]), student))
-                    if isinstance(entry.get("threshold"), (int, float)):
-                        minima.add(float(entry["threshold"]))
-            if points:
-                # ex1's threshold depends on each student's rate: the bar shows the lowest.
-                rows.append((f"{check_name}: {builder}", points, min(minima) if minima else None))
+    for check_name, builder, _protocol in current().retrained():
+        points, minima = [], set()
+        for student, j in sorted(judgements.items()):
+            entry = (j.get("retrained") or {}).get(builder) or {}
+            if isinstance(entry.get("best_val_acc"), (int, float)):
+                points.append((float(entry["best_val_acc"]), student))
+                if isinstance(entry.get("threshold"), (int, float)):
+                    minima.add(float(entry["threshold"]))
+        if points:
+            # A threshold may depend on each student's arguments: the bar shows the lowest.
+            rows.append((f"{check_name}: {builder}", points, min(minima) if minima else None))
     return rows
 
 
@@ -200,7 +198,7 @@ def _retrained_rows(judgements):
 
 def _links(course_dir, report_dir, student):
     out = {}
-    for name, path in (("feedback", os.path.join(course_dir, "feedback", student, ASSIGNMENT, f"{ASSIGNMENT}.html")),
+    for name, path in (("feedback", os.path.join(course_dir, "feedback", student, current().name, f"{current().name}.html")),
                        ("gradescope", os.path.join(course_dir, "exports", "gradescope", student, "results.json"))):
         if os.path.isfile(path):
             out[name] = os.path.relpath(path, report_dir)
@@ -212,7 +210,7 @@ def report_data(course_dir, judgements, summary):
     report_dir = os.path.join(course_dir, "exports")
     sweeps = {}
     for student in judgements:
-        sweep = printed_sweep(os.path.join(course_dir, "submitted", student, ASSIGNMENT, f"{ASSIGNMENT}.ipynb"))
+        sweep = printed_sweep(os.path.join(course_dir, "submitted", student, current().name, f"{current().name}.ipynb"))
         if sweep and len(sweep) >= FULL_SWEEP:
             sweeps[student] = sweep
     exercises = sorted({c.exercise for c in CHECKS.values()})

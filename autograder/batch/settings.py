@@ -5,7 +5,7 @@
 """
 import os
 
-from traitlets import Bool, Dict, Float, Integer, Unicode
+from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -43,6 +43,20 @@ class Batch(Configurable):
     reviewed = Dict(help="Flagged submissions you reviewed and trust: {student: the first "
                          "characters (8 or more) of the submission hash the report shows}. "
                          "A changed submission is withheld again.").tag(config=True)
+
+
+class Course(Configurable):
+    """Which assignment this course directory grades (``autograder.assignment``). Not
+    ``c.CourseDirectory.assignment_id``: nbgrader's commands refuse an assignment given both
+    there and as their argument."""
+    assignment = Unicode("", help="The nbgrader assignment id graded here (its folders under "
+                                  "source/, release/, submitted/); default: the spec's name.").tag(config=True)
+    spec = Unicode("autograder.module07", help="The module defining SPEC, the assignment's "
+                                               "declaration.").tag(config=True)
+    spec_path = List(Unicode(), help="Folders (relative to the course directory) holding the spec "
+                                     "and its check modules: put on sys.path, and bound read-only "
+                                     "into the sandbox (keep the reference solutions out of "
+                                     "them).").tag(config=True)
 
 
 def load_config(course_dir):

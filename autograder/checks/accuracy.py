@@ -1,27 +1,22 @@
 """Accuracy checks, judged by retraining the model the grader built, never by numbers the
-notebook printed or a History it made."""
+notebook printed or a History it made. One per ``assignment.Accuracy`` of the assignment's
+declaration; the student's package does not ship this module."""
 from ..retrain import current_profile, get_protocol, retrain
 from ..retrain.thresholds import threshold  # noqa: I001  (retrain: loads the runner on first call only)
-from .registry import Part, check
+from .registry import Check, Part
 from .subject import GraderFault, Problem
-
-EX2_BUILDERS = ("create_bn_before_activation", "create_bn_after_activation", "create_no_bn_baseline")
-# What each accuracy check retrains: (builder, protocol).
-RETRAINED = {"ex1_accuracy": [("create_dropout_model", "fashion_mnist_mlp")],
-             "ex2_accuracy": [(b, "fashion_mnist_mlp") for b in EX2_BUILDERS],
-             "ex3_accuracy": [("create_cifar_model", "cifar10_mlp")]}
 
 
 def retrain_jobs(subject):
     """The retraining jobs the accuracy checks of ``subject`` will ask for, as
     (config, protocol, optimizer); models that cannot be extracted are left out."""
+    from ..assignment import current
     jobs = []
-    for pairs in RETRAINED.values():
-        for builder, protocol in pairs:
-            try:
-                jobs.append((subject.model_config(builder), protocol, subject.optimizer_config(builder)))
-            except Problem:
-                pass
+    for _check, builder, protocol in current().retrained():
+        try:
+            jobs.append((subject.model_config(builder), protocol, subject.optimizer_config(builder)))
+        except Problem:
+            pass
     return jobs
 
 
@@ -57,30 +52,27 @@ def _judge(subject, check_name, builder, protocol_name):
     return []
 
 
-@check("ex1_accuracy", exercise=1, points=2, hidden=True,
-       description="the module's model at the dropout rate your sweep found best, retrained by "
-                   "the grader, reaches the minimum accuracy", from_model=True)
-def ex1_accuracy(subject):
-    return _judge(subject, "ex1_accuracy", "create_dropout_model", "fashion_mnist_mlp")
+def accuracy_check(accuracy):
+    """The Check of ``accuracy`` (an ``assignment.Accuracy``): one model is all or nothing;
+    several are a part each, each earning its share of the points."""
+    from ..assignment import current
 
+    def judge(subject):
+        spec = current()
+        if len(accuracy.models) == 1:
+            builder = accuracy.models[0]
+            return _judge(subject, accuracy.check, builder, spec.model(builder).protocol)
+        parts = []
+        for builder in accuracy.models:
+            try:
+                problems = _judge(subject, accuracy.check, builder, spec.model(builder).protocol)
+            except GraderFault:
+                raise
+            except Problem as problem:
+                problems = [str(problem)]
+            parts.append(Part(f"`{builder}()`", tuple(problems)))
+        return parts
 
-@check("ex2_accuracy", exercise=2, points=2, hidden=True,
-       description="the three models, retrained by the grader, reach the minimum accuracy", from_model=True)
-def ex2_accuracy(subject):
-    """A part per model: each of the three earns its third of the points."""
-    parts = []
-    for builder in EX2_BUILDERS:
-        try:
-            problems = _judge(subject, "ex2_accuracy", builder, "fashion_mnist_mlp")
-        except GraderFault:
-            raise
-        except Problem as problem:
-            problems = [str(problem)]
-        parts.append(Part(f"`{builder}()`", tuple(problems)))
-    return parts
-
-
-@check("ex3_accuracy", exercise=3, points=4, hidden=True,
-       description="the regularized model, retrained by the grader, clears the accuracy threshold", from_model=True)
-def ex3_accuracy(subject):
-    return _judge(subject, "ex3_accuracy", "create_cifar_model", "cifar10_mlp")
+    judge.__name__ = judge.__qualname__ = accuracy.check
+    return Check(accuracy.check, accuracy.exercise, accuracy.points, True, accuracy.description,
+                 judge, from_model=True, module=__name__)

@@ -122,6 +122,11 @@ def picked_rate(subject):
     return rate
 
 
+def picked_rate_args(subject):
+    """The arguments the grader builds the student's ``create_dropout_model`` with."""
+    return subject.memo("picked_rate", lambda: (picked_rate(subject),))
+
+
 def _entries(outputs, inputs):
     """{rate: entry} of the sweep's returned results, or Problem saying what is wrong."""
     rates = inputs.sweep_rates

@@ -13,6 +13,7 @@ through nbgrader's numeric test-cell output).
 The source notebook's test cells carry the same names and points (a test keeps them equal).
 """
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .inputs import GradingInputs
@@ -52,6 +53,7 @@ class Check:
     function: object
     from_model: bool = False    # judged from the model's config alone (see kernel.observe)
     observe: object = None      # (subject, inputs) -> outputs, for checks that call student code
+    module: str = ""            # where it is declared: an assignment lists its check modules
 
     def run(self, subject, seed=None):
         """Run the check; any exception, the student's or ours, becomes a failed result."""
@@ -97,22 +99,52 @@ class Check:
         return CheckResult(self.name, True, self.points, self.points, self.description, duration)
 
 
-CHECKS = {}
+_DECLARED = {}
+
+
+def declared():
+    """Every check declared so far, by any assignment's modules."""
+    return dict(_DECLARED)
 
 
 def check(name, *, exercise, points, description, hidden=False, from_model=False, observe=None):
-    """Register a check function under ``name``.
+    """Register a check function under ``name`` (unique across the course's assignments).
 
     ``from_model``: the check reads only ``subject.description``/``model_config``/
     ``optimizer_config``, so the batch grader runs it outside the student's kernel.
     ``observe``: the check calls the student's code through this function, and the decorated
     function judges what it returned."""
     def register(function):
-        if name in CHECKS:
+        if name in _DECLARED and _DECLARED[name].module != function.__module__:
+            raise ValueError(f"Check {name!r} is declared twice ({_DECLARED[name].module} and "
+                             f"{function.__module__}); check names are unique across a course.")
+        if name in _DECLARED:
             raise ValueError(f"Check {name!r} is declared twice.")
-        CHECKS[name] = Check(name, exercise, points, hidden, description, function, from_model, observe)
+        _DECLARED[name] = Check(name, exercise, points, hidden, description, function, from_model,
+                                observe, function.__module__)
         return function
     return register
+
+
+class _Current(Mapping):
+    """``CHECKS``: the checks of the assignment in force, in its order (read at each use, so a
+    grader that activates another course's assignment sees that one's)."""
+
+    def _checks(self):
+        from ..assignment import current
+        return current().all_checks
+
+    def __getitem__(self, name):
+        return self._checks()[name]
+
+    def __iter__(self):
+        return iter(self._checks())
+
+    def __len__(self):
+        return len(self._checks())
+
+
+CHECKS = _Current()
 
 
 def get_check(name):

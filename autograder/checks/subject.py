@@ -9,8 +9,9 @@ again is judged on the new one, without restarting the kernel.
 import time
 import types
 
-from ..model_description import ModelConfigError, describe_model
 from ..args import args_key
+from ..assignment import current
+from ..model_description import ModelConfigError, describe_model
 
 
 _MISSING = object()
@@ -140,12 +141,13 @@ class Subject:
                    for name, print_ in fingerprints.items())
 
     def builder_args(self, builder):
-        """The arguments the grader builds ``builder``'s model with: the module's
-        ``create_dropout_model`` at the rate the notebook's sweep found best, others none."""
-        if builder == "create_dropout_model":
-            from .exercise1 import picked_rate
-            return self.memo("picked_rate", lambda: (picked_rate(self),))
-        return ()
+        """The arguments the grader builds ``builder``'s model with, as the assignment declares
+        them (Module 07: ``create_dropout_model`` at the rate the notebook's sweep found best)."""
+        try:
+            model = current().model(builder)
+        except KeyError:
+            return ()
+        return model.builder_args(self)
 
     def label(self, builder):
         try:

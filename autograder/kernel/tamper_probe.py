@@ -36,9 +36,20 @@ SHELL_METHODS = ("showtraceback", "_showtraceback", "run_cell", "run_code", "run
 
 
 def _trusted_roots():
+    """The library and the grader's code, the assignment's own check folders included."""
     import autograder
-    roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(autograder.__file__))}
+    from ..assignment import spec_paths
+    roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(autograder.__file__)), *spec_paths()}
     return tuple(os.path.realpath(r) + os.sep for r in roots)
+
+
+def _grader_modules():
+    """The grader's modules: its package's and the assignment's declaration and checks."""
+    from ..assignment import SPEC_VARIABLE, current
+    spec = current()
+    own = {os.environ.get(SPEC_VARIABLE, ""), *spec.checks, *spec.hidden_checks}
+    return [(name, module) for name, module in list(sys.modules.items())
+            if module is not None and (name.split(".")[0] == "autograder" or name in own)]
 
 
 def _foreign(value, roots):
@@ -96,9 +107,7 @@ def findings():
                 for method, member in vars(value).items():
                     if _foreign(member, roots):
                         found.append(f"`{module_name}.{attr}.{method}` is code from the notebook")
-    for module_name, module in list(sys.modules.items()):
-        if module_name.split(".")[0] != "autograder" or module is None:
-            continue
+    for module_name, module in _grader_modules():
         for attr, value in list(vars(module).items()):
             if _foreign(value, roots):
                 found.append(f"the grader's `{module_name}.{attr}` is code from the notebook")

@@ -1,30 +1,29 @@
 """Calibrate the accuracy thresholds from the reference solutions.
 
-Each reference model is retrained under the profile over several seeds; the threshold is the
-reference mean minus a margin covering the seed-to-seed spread (3 standard deviations, at
-least ``MIN_MARGIN``).  Where the module sets a bar (Exercise 3: more than 55% in the full
-profile) the bar is the threshold, and calibration fails when the reference does not clear
-it with that margin: improve the reference, never lower the bar.
+Each reference model the assignment's accuracy checks retrain (``assignment.Accuracy``, its
+``ModelSpec.reference``) is retrained under the profile over several seeds; the threshold is
+the reference mean minus a margin covering the seed-to-seed spread (3 standard deviations, at
+least ``MIN_MARGIN``).  Where the module sets a bar (``Accuracy.bars``; Module 07's Exercise 3:
+more than 55% in the full profile) the bar is the threshold, and calibration fails when the
+reference does not clear it with that margin: improve the reference, never lower the bar.
 """
-import importlib
 import json
 import os
 import statistics
 import time
 
+from ..assignment import current
 from .protocols import get_protocol
 from .runner import retrain
-from .thresholds import PATH, ThresholdMissing, args_key, load
+from .thresholds import ThresholdMissing, args_key, in_force, load
 
 MIN_MARGIN = 0.02
-BARS = {("full", "ex3_accuracy"): 0.55}
-REFERENCE_MODELS = {
-    "ex1_accuracy": [("reference.module_code", "create_dropout_model", "fashion_mnist_mlp")],
-    "ex2_accuracy": [("reference.exercise2", b, "fashion_mnist_mlp")
-                     for b in ("create_bn_before_activation", "create_bn_after_activation",
-                               "create_no_bn_baseline")],
-    "ex3_accuracy": [("reference.exercise3", "create_cifar_model", "cifar10_mlp")],
-}
+
+
+def reference_models():
+    """{accuracy check: [ModelSpec]} of the assignment in force."""
+    spec = current()
+    return {a.check: [spec.model(b) for b in a.models] for a in spec.accuracy}
 
 
 def derive_threshold(accs, bar=None):
@@ -41,39 +40,41 @@ def derive_threshold(accs, bar=None):
 
 
 def builder_args(builder):
-    """The argument tuples a reference model is calibrated with, each getting its own threshold:
-    the module's dropout model at every rate of the sweep (any may be a student's pick)."""
-    if builder == "create_dropout_model":
-        from ..checks.exercise1 import DROPOUT_RATES
-        return [(rate,) for rate in DROPOUT_RATES]
-    return [()]
+    """The argument tuples a reference model is calibrated with, each getting its own threshold
+    (Module 07: the dropout model at every rate of the sweep, any may be a student's pick)."""
+    return [tuple(args) for args in current().model(builder).calibrate_args]
 
 
-def _reference_job(module_name, builder, args=()):
-    model = getattr(importlib.import_module(module_name), builder)(*args)
-    optimizer = model.get_compile_config()["optimizer"] if model.compiled else None
-    return model.to_json(), optimizer
+def reference_job(model, args=()):
+    """(JSON config, optimizer config) of the reference of ``model`` (a ModelSpec) built with ``args``."""
+    built = getattr(current().reference_module(model), model.builder)(*args)
+    optimizer = built.get_compile_config()["optimizer"] if built.compiled else None
+    return built.to_json(), optimizer
 
 
-def calibrate(profile, seeds=3, path=PATH, checks=None, log=print):
+def calibrate(profile, seeds=3, path=None, checks=None, log=print):
     """Measure, derive and write the thresholds of ``profile`` (only ``checks`` when given:
     the profile's other entries are kept); returns (entries, ok)."""
-    unknown = sorted(set(checks or ()) - set(REFERENCE_MODELS))
+    path = path or in_force()
+    models = reference_models()
+    unknown = sorted(set(checks or ()) - set(models))
     if unknown:
-        raise ValueError(f"Expected checks among {sorted(REFERENCE_MODELS)}. Received: {unknown}")
+        raise ValueError(f"Expected checks among {sorted(models)}. Received: {unknown}")
     try:
         thresholds = load(path)
     except ThresholdMissing:
         thresholds = {}
     entries, ok = {}, True
-    for check, models in REFERENCE_MODELS.items():
+    for check, specs in models.items():
         if checks and check not in checks:
             continue
         entries[check] = {}
-        for module_name, builder, protocol in models:
+        bar = current().accuracy_for(check).bars.get(profile)
+        for model in specs:
+            builder, protocol = model.builder, model.protocol
             by_args = {}
             for args in builder_args(builder):
-                config, optimizer = _reference_job(module_name, builder, args)
+                config, optimizer = reference_job(model, args)
                 accs, walls = [], []
                 for seed in range(seeds):
                     r = retrain(config, protocol, profile, optimizer=optimizer, seed=seed)
@@ -83,7 +84,7 @@ def calibrate(profile, seeds=3, path=PATH, checks=None, log=print):
                     walls.append(round(r.get("train_wall_s", 0.0), 1))
                     log(f"{profile} {check} {builder}{args or ''} seed {seed}: {accs[-1]:.4f} ({walls[-1]} s)")
                 by_args[args] = {"seeds": list(range(seeds)), "train_wall_s": walls,
-                                 **derive_threshold(accs, BARS.get((profile, check)))}
+                                 **derive_threshold(accs, bar)}
             entry = {"protocol": protocol, "budget": get_protocol(protocol).to_dict(profile)["budgets"][profile]}
             if list(by_args) == [()]:
                 entry.update(by_args[()])

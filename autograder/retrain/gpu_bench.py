@@ -194,14 +194,15 @@ def part_class(profile, levels, deadline, log):
 def part_thresholds(profile, seeds, limit_models, deadline, concurrency, log):
     """Every reference model over ``seeds`` seeds against the committed threshold of ``profile``."""
     from ..batch.pool import LocalPool
-    from .calibrate import REFERENCE_MODELS, _reference_job as reference_job, builder_args
+    from .calibrate import builder_args, reference_job, reference_models
     from .devices import visible_gpus
     from .thresholds import threshold
     jobs, meta = [], []
-    for check, models in REFERENCE_MODELS.items():
-        for module, builder, protocol in models:
+    for check, models in reference_models().items():
+        for model in models:
+            builder, protocol = model.builder, model.protocol
             for args in builder_args(builder):
-                config, optimizer = reference_job(module, builder, args)
+                config, optimizer = reference_job(model, args)
                 for seed in range(seeds):
                     jobs.append(dict(config=config, protocol=protocol, profile=profile, optimizer=optimizer,
                                      seed=seed, use_cache=False))

@@ -11,8 +11,9 @@ PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.absp
 
 def in_force():
     """The thresholds in force: AUTOGRADER_THRESHOLDS (a course's own calibration), else the
-    committed file."""
-    return os.environ.get("AUTOGRADER_THRESHOLDS") or PATH
+    file the assignment in force declares (Module 07's: the committed reference/thresholds.json)."""
+    from ..assignment import current
+    return os.environ.get("AUTOGRADER_THRESHOLDS") or current().thresholds_path
 
 
 class ThresholdMissing(LookupError):

@@ -9,7 +9,9 @@ import nbformat
 import pytest
 
 from autograder.batch import records
-from autograder.batch.execute import KERNEL_CHECKS
+from autograder.batch.execute import kernel_checks
+
+KERNEL_CHECKS = kernel_checks()
 from autograder.batch.judge import judge_safely
 from autograder.sandbox.scratch import copy_submission, hand_over, kernel_dirs
 from autograder.batch.suspicious import scan

@@ -1,0 +1,72 @@
+"""The assignment's declaration: what the grader derives from it, and the errors a wrong one gets."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder import assignment
+from autograder.assignment import SpecError, activate, current
+from autograder.checks import CHECKS
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURE = os.path.join(REPO, "tests", "fixtures", "l2course")
+
+
+def test_module07_is_in_force_by_default_and_everything_derives_from_its_spec():
+    spec = current()
+    assert spec.name == "regularization" and spec.thresholds_path == os.path.join(REPO, "reference", "thresholds.json")
+    assert list(CHECKS)[:4] == ["ex1_rates", "ex1_sweep", "ex1_best_rate", "ex1_plot"]
+    assert list(CHECKS)[-3:] == ["ex1_accuracy", "ex2_accuracy", "ex3_accuracy"]
+    assert sum(c.points for c in CHECKS.values()) == 34
+    assert spec.builders(3) == ("create_cifar_model", "create_cifar_baseline")
+    assert [b for _, b, _ in spec.retrained()] == ["create_dropout_model", "create_bn_before_activation",
+                                                  "create_bn_after_activation", "create_no_bn_baseline",
+                                                  "create_cifar_model"]
+    # Exercise 1's model is built at the rate the notebook's sweep picked, and calibrated at every rate.
+    assert len(spec.model("create_dropout_model").calibrate_args) == 8
+    assert spec.accuracy_for("ex3_accuracy").bars == {"full": 0.55}
+
+
+def test_activating_another_course_switches_checks_models_and_thresholds(tmp_path):
+    course = tmp_path / "l2course"
+    shutil.copytree(FIXTURE, course)
+    spec = activate(str(course))
+    assert spec.name == "l2mlp" and current() is spec
+    assert list(CHECKS) == ["l2_model", "l2_penalty", "l2_accuracy"]
+    assert CHECKS["l2_accuracy"].hidden and CHECKS["l2_accuracy"].from_model
+    assert spec.thresholds_path == str(course / "reference" / "thresholds.json")
+    # What the kernels it starts will read: the spec and its folder (bound into the sandbox).
+    assert os.environ[assignment.SPEC_VARIABLE] == "l2mlp_spec"
+    assert assignment.spec_paths() == [os.path.realpath(course / "grading")]
+    assert spec.reference_module(spec.model("create_l2_mlp")).create_l2_mlp().count_params() == 784 * 128 + 128 + 1290
+
+
+def test_a_wrong_spec_is_a_clear_error(tmp_path):
+    with pytest.raises(SpecError, match="'no_such_spec' cannot be imported"):
+        assignment.load("no_such_spec")
+    (tmp_path / "not_a_spec.py").write_text("SPEC = {'name': 'x'}\n")
+    with pytest.raises(SpecError, match="Expected not_a_spec.SPEC to be an autograder.assignment.Assignment. "
+                                        "Received: dict"):
+        assignment.load("not_a_spec", [str(tmp_path)])
+    with pytest.raises(KeyError, match="Expected a model of assignment 'regularization'"):
+        current().model("create_nothing")
+
+
+def test_a_check_name_declared_by_two_modules_is_refused():
+    from autograder.checks.registry import check
+
+    def twin(subject):
+        return []
+    twin.__module__ = "another_assignment_checks"
+    with pytest.raises(ValueError, match="'ex1_rates' is declared twice .*unique across a course"):
+        check("ex1_rates", exercise=1, points=1, description="x")(twin)
+
+
+def test_the_cli_names_a_course_whose_spec_cannot_be_loaded(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.Course.spec = "no_such_spec"\n')
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(tmp_path), "grade"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "nbgrader_config.py: the assignment's spec module 'no_such_spec' cannot be imported" in proc.stderr
