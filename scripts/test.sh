@@ -3,4 +3,4 @@
 set -euo pipefail
 bash "$(dirname "$0")/setup.sh"
 source "$(dirname "$0")/env.sh"
-exec python -m pytest -q "$@"
+exec python -m pytest -q --durations=15 "$@"

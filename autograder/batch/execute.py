@@ -114,6 +114,10 @@ def kernel_env(scratch):
                 SPEC_VARIABLE, SPEC_PATH_VARIABLE, NAME_VARIABLE):     # the kernel observes this assignment's checks
         if os.environ.get(key):
             env[key] = os.environ[key]
+    if env.get("AUTOGRADER_DATA_DIR"):
+        # The sandbox binds the data folder where it really is: a path through a link in a
+        # folder it hides (/tmp, the home, the course) would not exist inside.
+        env["AUTOGRADER_DATA_DIR"] = os.path.realpath(env["AUTOGRADER_DATA_DIR"])
     return env
 
 
