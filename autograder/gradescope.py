@@ -21,7 +21,7 @@ import traceback
 import zipfile
 
 from .atomic import write_json
-from .assignment import current
+from .assignment import activate, current, spec_paths
 from .nbgrader_steps import generate_assignment, notebook_path
 from .student_package import build_wheel
 
@@ -29,11 +29,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUDENT = "gradescope"
 
 
-def course_files():
-    """The course files the grading reads, shipped in the bundle under course/."""
+def course_files(course_dir):
+    """The course files the grading reads, shipped in the bundle under course/: the config, the
+    notebooks, the thresholds, and the assignment's own spec, checks and reference files."""
     spec = current()
-    return ("nbgrader_config.py", f"source/{spec.name}/{spec.name}.ipynb",
-            f"release/{spec.name}/{spec.name}.ipynb", os.path.relpath(spec.thresholds_path, spec.course_dir))
+    files = ["nbgrader_config.py", f"source/{spec.name}/{spec.name}.ipynb",
+             f"release/{spec.name}/{spec.name}.ipynb", os.path.relpath(spec.thresholds_path, course_dir)]
+    for folder in spec_paths():
+        for root, dirs, names in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            files += [os.path.relpath(os.path.join(root, n), course_dir) for n in sorted(names) if n.endswith(".py")]
+    files += [m.reference for m in spec.models if m.reference.endswith(".py")]
+    outside = [f for f in files if f.startswith("..") or os.path.isabs(f)]
+    if outside:
+        raise ValueError(f"the Gradescope bundle ships the course directory's files; these are outside it: {outside}")
+    return list(dict.fromkeys(files))
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image.
@@ -74,7 +84,7 @@ def bundle(out_path, course_dir=ROOT, datasets=None):
                 z.writestr(info, text)
             for path in sorted(glob.glob(os.path.join(wheels, "*.whl"))):
                 z.write(path, f"wheels/{os.path.basename(path)}")
-            for rel in course_files():
+            for rel in course_files(course_dir):
                 z.write(os.path.join(course_dir, rel), f"course/{rel}")
             if datasets:
                 for root, _, files in os.walk(datasets):
@@ -111,6 +121,7 @@ def run(root):
     from .sandbox.bwrap import SandboxUnavailable, require_bwrap
     start = time.monotonic()
     results_path = os.path.join(root, "results", "results.json")
+    activate(os.path.join(root, "source", "course"))
     try:
         notebook = _submitted_notebook(os.path.join(root, "submission"))
     except ValueError as exc:

@@ -70,3 +70,13 @@ def test_the_cli_names_a_course_whose_spec_cannot_be_loaded(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert "nbgrader_config.py: the assignment's spec module 'no_such_spec' cannot be imported" in proc.stderr
+
+
+def test_a_gradescope_bundle_of_another_course_ships_its_spec_checks_and_reference(tmp_path):
+    from autograder.gradescope import course_files
+    course = tmp_path / "l2course"
+    shutil.copytree(FIXTURE, course)
+    activate(str(course))
+    assert course_files(str(course)) == [
+        "nbgrader_config.py", "source/l2mlp/l2mlp.ipynb", "release/l2mlp/l2mlp.ipynb", "reference/thresholds.json",
+        "grading/l2mlp_checks.py", "grading/l2mlp_spec.py", "reference/l2mlp.py"]
