@@ -118,6 +118,29 @@ class Assignment:
         parts = [course_dir, folder] + ([student] if student else []) + [self.name, f"{self.name}.ipynb"]
         return os.path.join(*parts)
 
+    def fingerprint(self):
+        """A digest of the declaration's and its check modules' source files: a judgement made
+        under another version of them is redone."""
+        import hashlib
+        digest = hashlib.sha256(repr((self.name, self.thresholds)).encode())
+        # A course's own folders as they are on disk now; a spec in an installed package (Module
+        # 07's) by its modules' files.
+        files = sorted(os.path.join(root, n) for folder in spec_paths() for root, _, names in os.walk(folder)
+                       for n in names if n.endswith(".py"))
+        if not files:
+            for name in (os.environ.get(SPEC_VARIABLE) or DEFAULT_SPEC, *self.checks, *self.hidden_checks):
+                try:
+                    files.append(importlib.util.find_spec(name).origin)
+                except (ImportError, AttributeError, ValueError):
+                    files.append(name)
+        for path in files:
+            try:
+                with open(path, "rb") as f:
+                    digest.update(path.encode() + b"\0" + f.read())
+            except (OSError, TypeError):
+                digest.update(str(path).encode() + b"\0missing")
+        return digest.hexdigest()
+
     def reference_module(self, model):
         """The module holding ``model``'s reference builder (the grader's process only)."""
         where = model.reference

@@ -80,3 +80,15 @@ def test_a_gradescope_bundle_of_another_course_ships_its_spec_checks_and_referen
     assert course_files(str(course)) == [
         "nbgrader_config.py", "source/l2mlp/l2mlp.ipynb", "release/l2mlp/l2mlp.ipynb", "reference/thresholds.json",
         "grading/l2mlp_checks.py", "grading/l2mlp_spec.py", "reference/l2mlp.py"]
+
+
+def test_a_changed_check_module_changes_the_judging_key(tmp_path):
+    """A course that edits its own checks gets its class re-judged (without re-execution)."""
+    from autograder.batch.journal import judging_key
+    course = tmp_path / "l2course"
+    shutil.copytree(FIXTURE, course)
+    activate(str(course))
+    before = judging_key({"state": "completed"}, False)
+    checks = course / "grading" / "l2mlp_checks.py"
+    checks.write_text(checks.read_text().replace("points=3", "points=4"))
+    assert judging_key({"state": "completed"}, False) != before

@@ -43,7 +43,8 @@ def submission_hash(folder, course_dir):
 
 def judging_key(execution, trusted):
     """What a judgement depends on besides the grader's code: the execution record, whether
-    the instructor reviewed it, the thresholds' bytes and the profile."""
+    the instructor reviewed it, the thresholds' bytes, the profile, and the assignment's
+    declaration and check modules (a course's own, outside the package)."""
     from ..retrain import current_profile
     from ..retrain.thresholds import in_force
     try:
@@ -51,7 +52,7 @@ def judging_key(execution, trusted):
             thresholds = hashlib.sha256(f.read()).hexdigest()
     except OSError:
         thresholds = None
-    return digest([digest(execution), bool(trusted), thresholds, current_profile()])
+    return digest([digest(execution), bool(trusted), thresholds, current_profile(), current().fingerprint()])
 
 
 SECRET_FILE = os.path.join(".autograder", "secret")
