@@ -33,9 +33,10 @@ class DatasetNotFoundError(RuntimeError):
 
 
 def data_dir():
-    """The offline data folder, or None when the data comes from keras.datasets."""
+    """The offline data folder, where it really is (the sandboxes bind that path: a link in a
+    folder they hide would lead nowhere inside), or None when the data comes from keras.datasets."""
     value = os.environ.get(DATA_DIR_VARIABLE, "").strip()
-    return os.path.abspath(os.path.expanduser(value)) if value else None
+    return os.path.realpath(os.path.expanduser(value)) if value else None
 
 
 def _missing(folder, names):

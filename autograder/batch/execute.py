@@ -16,6 +16,7 @@ import nbformat
 
 from ..assignment import NAME_VARIABLE, SPEC_PATH_VARIABLE, SPEC_VARIABLE, current, spec_paths
 from ..atomic import write_text
+from ..data import data_dir
 from ..checks import CHECKS
 from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX
 from ..sandbox import bwrap as sandbox
@@ -114,10 +115,8 @@ def kernel_env(scratch):
                 SPEC_VARIABLE, SPEC_PATH_VARIABLE, NAME_VARIABLE):     # the kernel observes this assignment's checks
         if os.environ.get(key):
             env[key] = os.environ[key]
-    if env.get("AUTOGRADER_DATA_DIR"):
-        # The sandbox binds the data folder where it really is: a path through a link in a
-        # folder it hides (/tmp, the home, the course) would not exist inside.
-        env["AUTOGRADER_DATA_DIR"] = os.path.realpath(env["AUTOGRADER_DATA_DIR"])
+    if data_dir():
+        env["AUTOGRADER_DATA_DIR"] = data_dir()     # where it really is: what the sandbox binds
     return env
 
 

@@ -11,6 +11,7 @@ import tempfile
 import time
 from importlib import metadata
 
+from .. import data
 from . import datasets
 from .cache import ResultCache, canonical_config, job_key
 from .datasets import fingerprint
@@ -69,6 +70,8 @@ def _read_result(path):
 
 def worker_env(backend, gpu=None):
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    if data.data_dir():
+        env["AUTOGRADER_DATA_DIR"] = data.data_dir()
     env["KERAS_BACKEND"] = backend
     env["PYTHONHASHSEED"] = "0"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
