@@ -19,6 +19,7 @@ import time
 from .. import nbgrader_steps
 from ..checks import CHECKS
 from ..gradebook import read_scores
+from ..retrain import current_profile
 from ..sample_class import write_class
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -98,7 +99,7 @@ def run(size=24, workers=None, log=print):
     root = tempfile.mkdtemp(prefix="bench-batch-")
     saved_cache = os.environ.get("AUTOGRADER_CACHE_DIR")
     try:
-        out = {"students": size, "profile": os.environ.get("AUTOGRADER_PROFILE", "quick"),
+        out = {"students": size, "profile": current_profile(),     # as resolved (auto: by the GPU)
                "cpus": os.cpu_count()}
         serial, batch = _course(root, "serial"), _course(root, "batch")
         roster = write_class(serial, size)
