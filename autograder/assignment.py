@@ -14,6 +14,7 @@ The spec module and its check modules are read by the student's kernel too (it o
 checks), so ``spec_path`` folders are bound read-only into the sandbox: keep the reference
 solutions elsewhere (``ModelSpec.reference`` names them; only the grader imports them).
 """
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -121,7 +122,6 @@ class Assignment:
     def fingerprint(self):
         """A digest of the declaration's and its check modules' source files: a judgement made
         under another version of them is redone."""
-        import hashlib
         digest = hashlib.sha256(repr((self.name, self.thresholds)).encode())
         # A course's own folders as they are on disk now; a spec in an installed package (Module
         # 07's) by its modules' files.
