@@ -119,6 +119,10 @@ class Assignment:
         parts = [course_dir, folder] + ([student] if student else []) + [self.name, f"{self.name}.ipynb"]
         return os.path.join(*parts)
 
+    def feedback_path(self, course_dir, student):
+        """The student's HTML feedback, where nbgrader's generate_feedback writes it."""
+        return os.path.join(course_dir, "feedback", student, self.name, f"{self.name}.html")
+
     def fingerprint(self):
         """A digest of the declaration's and its check modules' source files: a judgement made
         under another version of them is redone."""

@@ -135,7 +135,7 @@ def feedback_bundle(course_dir, layout, out):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for student in students:
-            html = os.path.join(course_dir, "feedback", student, current().name, f"{current().name}.html")
+            html = current().feedback_path(course_dir, student)
             if os.path.exists(html):
                 z.write(html, _upload_name(course_dir, student, layout))
     write_bytes(out, buffer.getvalue())

@@ -44,6 +44,19 @@ def _assignment_restored():
 
 
 @pytest.fixture
+def data_link(tmp_path, monkeypatch):
+    """AUTOGRADER_DATA_DIR set to a link under /tmp (a folder the sandboxes hide) to the real
+    data folder; returns the real folder's path."""
+    data = os.environ.get("AUTOGRADER_DATA_DIR")
+    if not data:
+        pytest.skip("no offline datasets")
+    link = tmp_path / "data-link"
+    os.symlink(os.path.realpath(data), link)
+    monkeypatch.setenv("AUTOGRADER_DATA_DIR", str(link))
+    return os.path.realpath(data)
+
+
+@pytest.fixture
 def course(tmp_path):
     """A copy of the course directory (source, release, config), as nbgrader sees it."""
     dst = tmp_path / "course"

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from .. import nbgrader_steps
-from ..checks import CHECKS
+from ..checks.registry import kernel_checks
 from ..gradebook import read_scores
 from ..retrain import current_profile
 from ..sample_class import write_class
@@ -122,9 +122,9 @@ def run(size=24, workers=None, log=print):
         a, b = _scores(serial), _scores(batch)
         both = sorted(set(a) & set(b))
         # By design the batch withholds the in-kernel checks of tampering notebooks.
-        kernel_checks = {n for n, c in CHECKS.items() if not c.from_model}
+        observed = set(kernel_checks())
         for s in set(summary["withheld"]) & set(both):
-            b[s] = {c: (a[s].get(c) if c in kernel_checks and v == 0 else v) for c, v in b[s].items()}
+            b[s] = {c: (a[s].get(c) if c in observed and v == 0 else v) for c, v in b[s].items()}
         out["same_scores"] = {"compared": len(both),
                               "differ": {s: {c: [a[s].get(c), b[s].get(c)] for c in set(a[s]) | set(b[s])
                                              if a[s].get(c) != b[s].get(c)} for s in both if a[s] != b[s]},

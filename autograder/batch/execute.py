@@ -18,6 +18,7 @@ from ..assignment import NAME_VARIABLE, SPEC_PATH_VARIABLE, SPEC_VARIABLE, curre
 from ..atomic import write_text
 from ..data import data_dir
 from ..checks import CHECKS
+from ..checks.registry import kernel_checks
 from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX
 from ..sandbox import bwrap as sandbox
 from ..sandbox import scratch as scratch_mod
@@ -26,10 +27,6 @@ from . import records
 OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {seed})'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
-
-
-def kernel_checks():
-    return tuple(name for name, check in CHECKS.items() if not check.from_model)
 
 
 @functools.lru_cache(maxsize=8)

@@ -15,7 +15,7 @@ from ..assignment import activate, current
 from ..retrain import current_profile
 from ..sandbox import bwrap as sandbox
 from .execute import execute
-from .journal import Journal, digest, grading_seed, judging_key, submission_hash
+from .journal import Journal, digest, grading_seed, judging_context, judging_key, submission_hash
 from .judge import judge_safely
 from .records import clean_text
 from .report import class_statistics, common_mistakes, identical_groups
@@ -169,10 +169,10 @@ def is_reviewed(reviewed, student, content_hash):
 
 def _judge_all(journal, executions, reviewed, show):
     progress = StageProgress("judge", len(executions), enabled=show)
-    judgements = {}
+    judgements, context = {}, judging_context()
     for student, execution in executions.items():
         trusted = is_reviewed(reviewed, student, execution.get("hash"))
-        previous, mark = journal.read(student, "judgement"), judging_key(execution, trusted)
+        previous, mark = journal.read(student, "judgement"), judging_key(execution, trusted, context)
         if previous and previous.get("execution") == mark:
             judgements[student] = previous
             progress.advance(cached=True)

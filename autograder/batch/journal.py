@@ -41,10 +41,10 @@ def submission_hash(folder, course_dir):
     return digest.hexdigest()
 
 
-def judging_key(execution, trusted):
-    """What a judgement depends on besides the grader's code: the execution record, whether
-    the instructor reviewed it, the thresholds' bytes, the profile, and the assignment's
-    declaration and check modules (a course's own, outside the package)."""
+def judging_context():
+    """What every judgement of a batch depends on besides the grader's code: the thresholds'
+    bytes, the profile, and the assignment's declaration and check modules (a course's own,
+    outside the package). Read once per batch."""
     from ..retrain import current_profile
     from ..retrain.thresholds import in_force
     try:
@@ -52,7 +52,13 @@ def judging_key(execution, trusted):
             thresholds = hashlib.sha256(f.read()).hexdigest()
     except OSError:
         thresholds = None
-    return digest([digest(execution), bool(trusted), thresholds, current_profile(), current().fingerprint()])
+    return [thresholds, current_profile(), current().fingerprint()]
+
+
+def judging_key(execution, trusted, context=None):
+    """What one judgement depends on: the execution record, whether the instructor reviewed it,
+    and the batch's ``judging_context()``."""
+    return digest([digest(execution), bool(trusted), *(context or judging_context())])
 
 
 SECRET_FILE = os.path.join(".autograder", "secret")

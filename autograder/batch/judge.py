@@ -10,15 +10,11 @@ import io
 
 from ..assignment import current
 from ..checks import CHECKS, CheckResult, ExtractedSubject
+from ..checks.registry import kernel_checks
 from ..checks.inputs import GradingInputs
 from .records import Observations, clean_text
 from .suspicious import against_grader
 
-
-
-def kernel_checks():
-    """The checks of the assignment in force that the kernel observes."""
-    return tuple(name for name, check in CHECKS.items() if not check.from_model)
 
 
 STATE_REASONS = {

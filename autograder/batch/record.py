@@ -140,4 +140,4 @@ def _record(course_dir, student, judgement, workdir, feedback, blank):
         if not outcome.get("success"):
             raise RecordError(f"nbgrader could not write the feedback of {student}: "
                               f"{outcome.get('error') or outcome.get('log')}")
-    return os.path.join(course_dir, "feedback", student, current().name, f"{current().name}.html")
+    return current().feedback_path(course_dir, student)

@@ -198,7 +198,7 @@ def _retrained_rows(judgements):
 
 def _links(course_dir, report_dir, student):
     out = {}
-    for name, path in (("feedback", os.path.join(course_dir, "feedback", student, current().name, f"{current().name}.html")),
+    for name, path in (("feedback", current().feedback_path(course_dir, student)),
                        ("gradescope", os.path.join(course_dir, "exports", "gradescope", student, "results.json"))):
         if os.path.isfile(path):
             out[name] = os.path.relpath(path, report_dir)
@@ -210,7 +210,7 @@ def report_data(course_dir, judgements, summary):
     report_dir = os.path.join(course_dir, "exports")
     sweeps = {}
     for student in judgements:
-        sweep = printed_sweep(os.path.join(course_dir, "submitted", student, current().name, f"{current().name}.ipynb"))
+        sweep = printed_sweep(current().notebook_path(course_dir, "submitted", student))
         if sweep and len(sweep) >= FULL_SWEEP:
             sweeps[student] = sweep
     exercises = sorted({c.exercise for c in CHECKS.values()})

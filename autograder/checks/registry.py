@@ -147,6 +147,11 @@ class _Current(Mapping):
 CHECKS = _Current()
 
 
+def kernel_checks():
+    """The names of the checks of the assignment in force that the kernel observes."""
+    return tuple(name for name, check in CHECKS.items() if not check.from_model)
+
+
 def get_check(name):
     try:
         return CHECKS[name]
