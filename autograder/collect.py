@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import submission_files as files
 from .atomic import write_bytes, write_text
 from .lms import remember_collected
 from .nbgrader_steps import notebook_path
@@ -147,36 +148,92 @@ def _gradescope(metadata_text, members):
     return out
 
 
+MAX_NOTEBOOK_BYTES = 64 * 2**20       # as the batch grades them (execute.MAX_RESULT_BYTES)
+MAX_MEMBERS = 20_000
+MAX_DOWNLOAD_BYTES = 8 * 2**30
+
+
 def _members(source):
-    """(path inside the download, bytes) of every notebook, and the Gradescope metadata if any."""
+    """(path inside the download, bytes) of every notebook, and the Gradescope metadata if any.
+    A download is the students' bytes: a folder is read through ``submission_files`` (no
+    link followed, only regular files), a zip member by its declared size, bounded, so a
+    small zip of a huge notebook is refused before it is inflated."""
     members, metadata = [], None
     if os.path.isdir(source):
-        for root, dirs, files in os.walk(source):
-            dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints")
-            for name in sorted(files):
-                path = os.path.join(root, name)
-                rel = os.path.relpath(path, source)
-                if name.endswith(".ipynb") or name == "submission_metadata.yml":
-                    with open(path, "rb") as f:
-                        data = f.read()
-                    if name.endswith(".ipynb"):
-                        members.append((rel, data))
-                    else:
-                        metadata = data
+        listing = files.walk(source, _download_policy, max_files=MAX_MEMBERS, max_file_bytes=MAX_NOTEBOOK_BYTES,
+                             max_total_bytes=MAX_DOWNLOAD_BYTES, max_scanned=10 * MAX_MEMBERS)
+        refused = [line for line in listing.notices()]
+        if refused:
+            raise CollectError(f"{source}: {len(refused)} entries cannot be collected ({'; '.join(refused[:5])}); "
+                               "a download holds notebooks as regular files")
+        for entry in listing.files:
+            try:
+                data = files.read_bytes(source, entry.rel, MAX_NOTEBOOK_BYTES)
+            except files.Unreadable as exc:
+                raise CollectError(f"{source}: {exc}") from None
+            if entry.rel.endswith(".ipynb"):
+                members.append((entry.rel, data))
+            else:
+                metadata = data
     elif zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
-            for info in archive.infolist():
+            infos = archive.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise CollectError(f"{source} holds {len(infos)} files; a download of at most {MAX_MEMBERS} is collected")
+            total = 0
+            for info in infos:
                 # member data only, never its path: nothing is written outside submitted/
                 name = os.path.basename(info.filename)
-                if info.filename.startswith("__MACOSX"):
+                if info.filename.startswith("__MACOSX") or info.is_dir():
                     continue
+                if not (name.endswith(".ipynb") or name == "submission_metadata.yml"):
+                    continue
+                total += info.file_size
+                if info.file_size > MAX_NOTEBOOK_BYTES or total > MAX_DOWNLOAD_BYTES:
+                    raise CollectError(f"{info.filename!r} in {source} inflates to {info.file_size / 2**20:.0f} MB; "
+                                       f"notebooks of at most {MAX_NOTEBOOK_BYTES // 2**20} MB are collected "
+                                       "(clear large outputs)")
+                data = _read_member(archive, info)
                 if name.endswith(".ipynb"):
-                    members.append((info.filename, archive.read(info)))
-                elif name == "submission_metadata.yml":
-                    metadata = archive.read(info)
+                    members.append((info.filename, data))
+                else:
+                    metadata = data
     else:
         raise CollectError(f"{source} is neither a folder nor a zip file of notebooks")
     return members, metadata
+
+
+def _existing(path, course_dir):
+    """An existing submission's bytes (None when it is not a regular file we may read)."""
+    try:
+        return files.read_path(path, 2**40, base=course_dir)
+    except (files.Unreadable, OSError):
+        return None
+
+
+def _download_policy(rel, is_dir):
+    name = os.path.basename(rel)
+    if is_dir:
+        return None if name == ".ipynb_checkpoints" else ""
+    return "" if name.endswith(".ipynb") or name == "submission_metadata.yml" else None
+
+
+def _read_member(archive, info):
+    """A member's bytes, read in chunks and cut at its declared size (zipfile checks the CRC)."""
+    out, left = [], info.file_size
+    try:
+        with archive.open(info) as f:
+            while left >= 0:
+                chunk = f.read(min(1 << 20, left + 1))
+                if not chunk:
+                    break
+                out.append(chunk)
+                left -= len(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        raise CollectError(f"{info.filename!r} cannot be read from the zip ({type(exc).__name__})") from None
+    if left < 0:
+        raise CollectError(f"{info.filename!r} holds more than the zip declares")
+    return b"".join(out)
 
 
 def read_roster(path):
@@ -246,7 +303,7 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC"):
         raise CollectError(f"no .ipynb file in {source}")
     targets = {sid: notebook_path(course_dir, "submitted", sid) for sid in found}
     clashes = [sid for sid, path in targets.items()
-               if os.path.exists(path) and open(path, "rb").read() != found[sid].data]
+               if os.path.lexists(path) and _existing(path, course_dir) != found[sid].data]
     if clashes and not replace:
         raise CollectError(f"{len(clashes)} student(s) already have a different submission "
                            f"({', '.join(sorted(clashes)[:5])}); pass --replace to replace them "

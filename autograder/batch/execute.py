@@ -15,6 +15,8 @@ import tempfile
 import nbformat
 
 from ..assignment import NAME_VARIABLE, SPEC_PATH_VARIABLE, SPEC_VARIABLE, current, spec_paths
+from .. import notebook_metadata
+from .. import submission_files as files
 from ..atomic import write_text
 from ..data import data_dir
 from ..checks import CHECKS
@@ -32,8 +34,8 @@ MAX_RESULT_BYTES = 50 * 2**20
 @functools.lru_cache(maxsize=8)
 def _source_ids(path, _mtime):
     nb = nbformat.read(path, as_version=4)
-    return frozenset(c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
-                     if c.metadata.get("nbgrader", {}).get("solution") or c.metadata.get("nbgrader", {}).get("grade"))
+    return frozenset(notebook_metadata.grade_id(c) for c in nb.cells
+                     if notebook_metadata.nbgrader(c).get("solution") or notebook_metadata.nbgrader(c).get("grade"))
 
 
 def own_ids(course_dir=None):
@@ -53,31 +55,59 @@ class SubmissionUnreadable(ValueError):
     """The submission is not a notebook we can run; the message is for the student."""
 
 
-def read_submission(path, course_dir=None):
-    """The submission as an nbformat v4 notebook, or SubmissionUnreadable saying why not."""
+def read_submission(path, course_dir=None, repairs=None):
+    """The submission as an nbformat v4 notebook, or SubmissionUnreadable saying why not.
+
+    Read through ``submission_files`` below the course directory: the notebook, or a folder
+    above it, that is a link, a device or a FIFO is refused, never followed or opened; its
+    metadata is then type-checked (``notebook_metadata.repair``), each repair appended to
+    ``repairs``."""
     try:
-        size = os.path.getsize(path)
-    except OSError:
-        raise SubmissionUnreadable("no notebook was submitted") from None
-    if size == 0:
+        data = files.read_path(path, MAX_RESULT_BYTES, base=course_dir)
+    except files.Unreadable as exc:
+        if "does not exist" in str(exc):
+            raise SubmissionUnreadable("no notebook was submitted") from None
+        raise SubmissionUnreadable(f"the submitted notebook cannot be graded: {exc}") from None
+    except OSError as exc:
+        raise SubmissionUnreadable(f"the submitted notebook cannot be read ({type(exc).__name__})") from None
+    if not data:
         raise SubmissionUnreadable("the submitted notebook is an empty file")
-    if size > MAX_RESULT_BYTES:
-        raise SubmissionUnreadable(f"the submitted notebook is {size / 2**20:.0f} MB; notebooks of "
-                                   f"at most {MAX_RESULT_BYTES // 2**20} MB are graded (clear large outputs)")
     try:
-        with open(path, encoding="utf-8") as f:
-            nb = nbformat.read(f, as_version=4)
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise SubmissionUnreadable("the submitted file is not UTF-8 text, so not a notebook") from None
+    try:
+        nb = nbformat.reads(text, as_version=4)
     except Exception as exc:
         raise SubmissionUnreadable(f"the submitted file is not a valid notebook ({type(exc).__name__}: "
-                                   f"{str(exc)[:200]}); download it again from Jupyter with "
+                                   f"{records.clean_text(exc, 200)}); download it again from Jupyter with "
                                    "File > Download") from None
+    try:
+        made = notebook_metadata.repair(nb, _release(course_dir))
+    except notebook_metadata.MetadataUnusable as exc:
+        raise SubmissionUnreadable(str(exc)) from None
     ours = own_ids(course_dir)
-    if not any(c.metadata.get("nbgrader", {}).get("grade_id") in ours for c in nb.cells):
+    if not any(notebook_metadata.grade_id(c) in ours for c in nb.cells):
         raise SubmissionUnreadable("the notebook has none of this assignment's test cells: was "
                                    "the notebook of another assignment submitted?")
+    if repairs is not None:
+        repairs.extend(made)
     return nb
+
+
+def _release(course_dir):
+    if not course_dir:
+        return None
+    path = current().notebook_path(course_dir, "release")
+    try:
+        return _release_cells(path, os.path.getmtime(path))
+    except (OSError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _release_cells(path, _mtime):
+    return nbformat.read(path, as_version=4)
 
 
 def prepare(nb, seed=0):
@@ -88,7 +118,7 @@ def prepare(nb, seed=0):
     like one is not)."""
     present, cells = set(), []
     for index, cell in enumerate(nb.cells):
-        name = cell.metadata.get("nbgrader", {}).get("grade_id")
+        name = notebook_metadata.grade_id(cell)
         if name in CHECKS and cell.cell_type == "code":
             cell.source = OBSERVE_CELL.format(name=name, seed=int(seed))
             cell.outputs = []
@@ -158,11 +188,13 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
               "state": "completed", "message": "", "duration_s": 0.0, "observations": None,
               "sandboxed": bool(settings.enabled), "seed": int(seed)}
     os.makedirs(workdir, exist_ok=True)
+    repairs = []
     try:
-        nb = read_submission(os.path.join(submission_dir, notebook_name), course_dir)
+        nb = read_submission(os.path.join(submission_dir, notebook_name), course_dir, repairs)
     except SubmissionUnreadable as exc:
         return dict(result, state="unreadable", message=str(exc))
-    result["flags"] = _scan(nb, submission_dir, notebook_name)   # read, before it runs
+    result["flags"] = [{"cell": 0, "line": 0, "code": "", "severity": "notice", "why": f"notebook: {why}"}
+                       for why in repairs] + _scan(nb, submission_dir, notebook_name)   # read, before it runs
     try:
         return _run(result, nb, submission_dir, workdir, course_dir, settings, slot)
     except OSError as exc:      # the grading machine's fault (disk full, ...): nothing is held against the student

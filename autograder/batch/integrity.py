@@ -6,33 +6,43 @@ already in the cache (new results may appear; none may change), and the Python e
 the grader runs from (by each file's size, mode and modification time: hashing a gigabyte
 of libraries would cost more than the batch's recording).
 """
-import hashlib
 import os
 import sys
 
 import autograder
 
+from .. import submission_files as files
+
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
 
 
-def _hash(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _marks(name, root):
+    """{"name:rel": mark} of everything below ``root``: a regular file by its sha256, what
+    cannot be read as one (a link, a special file, a folder too deep, a file too large to
+    hash) by the reason it was left, so a change to it still shows. Read through
+    ``submission_files``: submitted/ is the students'."""
+    if not os.path.isdir(root):
+        try:
+            return {f"{name}:{os.path.basename(root)}": files.file_digest(os.path.dirname(root), os.path.basename(root))}
+        except (files.Unreadable, OSError) as exc:
+            return {f"{name}:{os.path.basename(root)}": f"left: {exc}"}
+    listing = files.walk(root, _skip_caches, max_files=10**6, max_total_bytes=2**62, max_scanned=10**6,
+                         max_depth=64)
+    marks = {}
+    for entry in listing.files:
+        try:
+            marks[f"{name}:{entry.rel}"] = files.file_digest(root, entry.rel)
+        except files.Unreadable as exc:
+            marks[f"{name}:{entry.rel}"] = f"left: {exc}"
+    for left in listing.left:
+        marks[f"{name}:{left.rel}"] = f"left: {left.why}"
+    if listing.omitted:
+        marks[f"{name}:..."] = f"left: {listing.omitted} more"
+    return marks
 
 
-def _files(root):
-    if os.path.isfile(root):
-        yield root
-        return
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != "__pycache__"]
-        for name in files:
-            path = os.path.join(folder, name)
-            if not os.path.islink(path):
-                yield path
+def _skip_caches(rel, is_dir):
+    return None if is_dir and os.path.basename(rel) == "__pycache__" else ""
 
 
 def guarded_paths(course_dir):
@@ -51,8 +61,9 @@ def environment_paths():
 
 
 def snapshot(course_dir):
-    marks = {f"{name}:{os.path.relpath(path, root)}": _hash(path)
-             for name, root in guarded_paths(course_dir).items() for path in _files(root)}
+    marks = {}
+    for name, root in guarded_paths(course_dir).items():
+        marks.update(_marks(name, root))
     for root in environment_paths():
         marks.update(_stat_marks(root))
     return marks

@@ -11,34 +11,38 @@ import hashlib
 import json
 import os
 
+from .. import submission_files as files
 from ..atomic import write_json
 from ..assignment import current
+from ..sandbox.scratch import submission_policy
 
 BATCH_DIR = os.path.join(".autograder", "batch")
 GRADER_FILES = ("source/{a}/{a}.ipynb",)
 
 
 def submission_hash(folder, course_dir):
-    """Hash of every file of a submission folder (names and bytes) and of what its execution
-    reads from the course (the source notebook, whose test cells run in the kernel)."""
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            if name == "timestamp.txt" or os.path.islink(path):
-                continue
-            digest.update(os.path.relpath(path, folder).encode() + b"\0")
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(chunk)
-            digest.update(b"\1")
-    for pattern in GRADER_FILES:
-        path = os.path.join(course_dir, pattern.format(a=current().name))
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                digest.update(hashlib.sha256(f.read()).digest())
-    return digest.hexdigest()
+    """Digest of a submission: a manifest of what its execution runs with (each entry the
+    scratch copy takes, by name and the sha256 of its bytes, each entry it leaves and why),
+    and of the source notebook (whose test cells run in the kernel). The manifest is JSON, so
+    names and contents are framed: two different submissions never share a digest, and
+    byte-identical ones share one result."""
+    listing = files.walk(folder, submission_policy)
+    manifest = []
+    for entry in listing.entries:
+        if entry.is_dir:
+            manifest.append(["folder", entry.rel])
+            continue
+        try:
+            manifest.append(["file", entry.rel, files.file_digest(folder, entry.rel)])
+        except files.Unreadable as exc:
+            manifest.append(["left", entry.rel, str(exc)])
+    manifest += [["left", left.rel, left.why] for left in listing.left] + [["omitted", listing.omitted]]
+    source = os.path.join(course_dir, GRADER_FILES[0].format(a=current().name))
+    try:
+        source_digest = files.file_digest(os.path.dirname(source), os.path.basename(source))
+    except (files.Unreadable, OSError):
+        source_digest = None
+    return digest({"submission": manifest, "source": source_digest})
 
 
 def judging_context():

@@ -18,6 +18,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
 
 from ..assignment import current
 from ..nbgrader_steps import notebook_path
+from ..notebook_metadata import grade_id as grade_id_of
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
 from .feedback import summary_cell
 from .settings import load_config
@@ -46,9 +47,9 @@ def _verdict_outputs(result):
 def _keep_release_ids(nb, release):
     """nbgrader metadata only on cells whose id the release has, each id once: a student's
     extra or duplicated ids would make nbgrader refuse the whole notebook."""
-    known, seen = {c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells} - {None}, set()
+    known, seen = {grade_id_of(c) for c in release.cells} - {None}, set()
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        grade_id = grade_id_of(cell)
         if "nbgrader" in cell.metadata and (grade_id not in known or grade_id in seen):
             del cell.metadata["nbgrader"]
         seen.add(grade_id)
@@ -70,12 +71,12 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
     if nb is None:
         nb = copy.deepcopy(release)
     # Observation cells appended for deleted test cells: nbgrader gets the release's cells back.
-    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+    nb.cells = [c for c in nb.cells if grade_id_of(c)
                 or not c.source.startswith(OBSERVE_PREFIX)]
     by_name = {r["name"]: r for r in judgement["results"]}
     present = set()
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        grade_id = grade_id_of(cell)
         if grade_id in by_name and cell.cell_type == "code":
             present.add(grade_id)
             cell.outputs = _verdict_outputs(by_name[grade_id])
@@ -85,7 +86,7 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
     missing = [n for n in by_name if n not in present]
     if missing:   # deleted test cells come back from the release, verdicts and all
         for cell in release.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") in missing:
+            if grade_id_of(cell) in missing:
                 cell = copy.deepcopy(cell)
                 cell.outputs = _verdict_outputs(by_name[cell.metadata["nbgrader"]["grade_id"]])
                 nb.cells.append(cell)

@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .. import submission_files as files
 from ..assignment import current
 from ..retrain.safety import json_depth
 
@@ -211,16 +212,15 @@ _PRINTED_SWEEP = re.compile(r"^dropout (\d(?:\.\d{1,4})?): best (0\.\d{1,8}|1\.0
 MAX_NOTEBOOK_BYTES = 64 * 2**20
 
 
-def printed_sweep(path):
+def printed_sweep(path, base=None):
     """{rate: best validation accuracy} as the submitted notebook's sweep cell printed it when
     the student ran it (their own budget, not verified by anyone), or None. The file is the
-    student's: size-bounded, any parse failure is just "no sweep"."""
+    student's: read through ``submission_files`` (below ``base``), size-bounded; any failure
+    is just "no sweep"."""
     try:
-        if os.path.getsize(path) > MAX_NOTEBOOK_BYTES:
-            return None
-        with open(path, "rb") as f:
-            notebook = loads(f.read(), max_bytes=MAX_NOTEBOOK_BYTES, what="notebook")
-    except (OSError, RecordInvalid):
+        data = files.read_path(path, MAX_NOTEBOOK_BYTES, base=base)
+        notebook = loads(data, max_bytes=MAX_NOTEBOOK_BYTES, what="notebook")
+    except (OSError, files.Unreadable, RecordInvalid):
         return None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     for cell in cells if isinstance(cells, list) else []:

@@ -210,7 +210,7 @@ def report_data(course_dir, judgements, summary):
     report_dir = os.path.join(course_dir, "exports")
     sweeps = {}
     for student in judgements:
-        sweep = printed_sweep(current().notebook_path(course_dir, "submitted", student))
+        sweep = printed_sweep(current().notebook_path(course_dir, "submitted", student), base=course_dir)
         if sweep and len(sweep) >= FULL_SWEEP:
             sweeps[student] = sweep
     exercises = sorted({c.exercise for c in CHECKS.values()})

@@ -14,6 +14,9 @@ import os
 import sys
 import threading
 
+from .. import submission_files as files
+from ..notebook_metadata import nbgrader
+
 GRADER_MODULES_ALLOWED = {"autograder", "autograder.data", "autograder.budget", "autograder.notebook"}
 KERNEL_CALLS = {("os", "_exit"): "ends the kernel process (os._exit)",
                 ("os", "kill"): "sends signals to processes (os.kill)",
@@ -84,8 +87,8 @@ def scan(nb):
     """[{"cell", "line", "code", "why"}] for the notebook's code cells (test cells excluded)."""
     trees, unscannable = [], []
     for index, cell in enumerate(nb.cells, 1):
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade") and \
-                not cell.metadata.get("nbgrader", {}).get("solution"):
+        if cell.cell_type != "code" or nbgrader(cell).get("grade") and \
+                not nbgrader(cell).get("solution"):
             continue
         try:
             tree = _parse(cell.source)
@@ -156,14 +159,16 @@ def _installed_top_level():
 
 def scan_folder(folder, notebook_name):
     """Flags for files shipped beside the notebook that carry a library's or the grader's name
-    (the kernel imports installed modules first, so they shadow nothing, but say so)."""
+    (the kernel imports installed modules first, so they shadow nothing, but say so). Names
+    come from ``submission_files.walk``: links, special files and names that are not UTF-8
+    are the scratch copy's to report."""
     installed, flags = _installed_top_level(), []
-    for entry in sorted(os.listdir(folder)):
-        name = entry[:-3] if entry.endswith(".py") else entry
-        path = os.path.join(folder, entry)
-        is_module = entry.endswith(".py") or os.path.isdir(path)
-        if entry != notebook_name and is_module and name in installed:
-            flags.append({"cell": 0, "line": 0, "code": entry, "severity": "notice",
-                          "why": f"ships `{entry}` beside the notebook, named like the installed "
+    listing = files.walk(folder, lambda rel, is_dir: "" if "/" not in rel else None, max_depth=2)
+    for entry in listing.entries:
+        name = entry.rel[:-3] if entry.rel.endswith(".py") else entry.rel
+        is_module = entry.rel.endswith(".py") or entry.is_dir
+        if entry.rel != notebook_name and is_module and name in installed:
+            flags.append({"cell": 0, "line": 0, "code": entry.rel, "severity": "notice",
+                          "why": f"ships `{entry.rel}` beside the notebook, named like the installed "
                                  f"module `{name}` (ignored: installed modules are imported first)"})
     return flags

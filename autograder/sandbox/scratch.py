@@ -7,7 +7,8 @@ grader's own files, stay behind too, each with a notice the instructor sees. The
 home, IPython, Keras and matplotlib folders are fresh ones the grader makes after the copy.
 """
 import os
-import stat
+
+from .. import submission_files as files
 
 # Files the grader writes into the scratch folder; a submission's own are never copied.
 GRADER_PREFIX = ".grader-"
@@ -22,7 +23,6 @@ RECORD_FILES = {"timestamp.txt"}
 # Left behind without a word: Jupyter's own autosaves.
 SILENT_DIRS = {".ipynb_checkpoints"}
 MAX_FILES = 2000
-COPY_CHUNK = 1 << 20
 
 
 def kernel_dirs(scratch):
@@ -35,74 +35,59 @@ def kernel_dirs(scratch):
             "JUPYTER_DATA_DIR": os.path.join(home, ".local-share-jupyter")}
 
 
-def _why_left(rel, info, top_level):
-    """Why the entry at ``rel`` is not copied, or '' when it is."""
+def submission_policy(rel, is_dir):
+    """Why the entry at ``rel`` of a submission is not copied ('' when it is; None: left
+    without a word). Links, special files, names that are not UTF-8, depth and size are
+    ``submission_files.walk``'s to refuse."""
     name = os.path.basename(rel)
-    if stat.S_ISLNK(info.st_mode):
-        return "is a symbolic link"
-    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-        return "is not a regular file or folder"
+    top_level = "/" not in rel
+    if is_dir and name in SILENT_DIRS:
+        return None
+    if top_level and not is_dir and name in RECORD_FILES:
+        return None
     if name.startswith(GRADER_PREFIX):
         return "is named like the grader's own files"
-    if stat.S_ISDIR(info.st_mode) and name.startswith("."):
+    if is_dir and name.startswith("."):
         return "is a hidden folder (the kernel's configuration folders are the grader's)"
     if top_level and name in CONFIG_FILES:
         return "would configure the kernel or its libraries"
     return ""
 
 
+def notice(rel, why):
+    return {"cell": 0, "line": 0, "code": rel, "severity": "notice",
+            "why": f"ships `{rel}`, which {why}: not copied into the folder the notebook runs in"}
+
+
 def copy_submission(source, scratch):
     """Copy ``source`` into the existing folder ``scratch``; returns the notices of what was
-    left behind, as flags ({"severity": "notice", "code": path, "why": ...})."""
-    notices, copied = [], 0
-
-    def leave(rel, why):
-        notices.append({"cell": 0, "line": 0, "code": rel, "severity": "notice",
-                        "why": f"ships `{rel}`, which {why}: not copied into the folder the notebook runs in"})
-
-    for root, dirs, files in os.walk(source, followlinks=False):
-        rel_root = os.path.relpath(root, source)
-        top = rel_root == "."
-        kept = []
-        for name in sorted(dirs):
-            rel = name if top else os.path.join(rel_root, name)
-            why = _why_left(rel, os.lstat(os.path.join(root, name)), top)
-            if why and name in SILENT_DIRS:
-                continue
-            if why:
-                leave(rel, why)
-                continue
-            os.mkdir(os.path.join(scratch, rel), 0o755)
-            kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            if top and name in RECORD_FILES:
-                continue
-            rel = name if top else os.path.join(rel_root, name)
-            path = os.path.join(root, name)
-            why = _why_left(rel, os.lstat(path), top)
-            if not why and copied >= MAX_FILES:
-                why = f"is past the {MAX_FILES} files a submission may ship"
-            if why:
-                leave(rel, why)
-                continue
-            _copy_file(path, os.path.join(scratch, rel))
-            copied += 1
+    left behind, as flags ({"severity": "notice", "why": ...})."""
+    listing = files.walk(source, submission_policy, max_files=MAX_FILES)
+    notices = [notice(left.rel, left.why) for left in listing.left]
+    if listing.omitted:
+        notices.append(notice("...", f"stands for {listing.omitted} more entries left behind"))
+    for entry in listing.entries:
+        target = os.path.join(scratch, entry.rel)
+        if entry.is_dir:
+            os.mkdir(target, 0o755)
+            continue
+        try:
+            fd, size = files.open_file(source, entry.rel)
+        except files.Unreadable as exc:     # changed since the walk
+            notices.append(notice(entry.rel, f"could not be read ({exc})"))
+            continue
+        _copy_fd(fd, size, target)
     return notices
 
 
-def _copy_file(source, target):
-    # O_NOFOLLOW on both ends: a link swapped in after the walk is refused, not followed.
-    src = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+def _copy_fd(fd, size, target):
+    # O_EXCL | O_NOFOLLOW: the grader's own target, never a link planted in its place.
+    dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
-        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        try:
-            while chunk := os.read(src, COPY_CHUNK):
-                os.write(dst, chunk)
-        finally:
-            os.close(dst)
+        for chunk in files.chunks(fd, size):
+            os.write(dst, chunk)
     finally:
-        os.close(src)
+        os.close(dst)
 
 
 def hand_over(scratch, uid, gid):

@@ -1,0 +1,107 @@
+"""A submitted notebook's structure and metadata, type-checked before any stage reads them.
+
+nbformat parses a notebook but keeps whatever types its JSON holds: a cell's ``nbgrader``
+entry that is a string, a ``grade_id`` that is a list, ``points`` that are text, a cell whose
+``source`` is a number. Every stage after this one (the observation, the record, nbgrader's
+own preprocessors) reads these as the types nbgrader writes, so ``repair`` fixes them in one
+place: a malformed ``nbgrader`` entry is dropped, then the release's entry is restored on the
+cell it belongs to (the same cell id, else the same source, as nbgrader aligns cells), so
+the student is graded on the release's metadata; each repair is a sentence for the record.
+Only a notebook with no usable cell list is refused.
+"""
+import copy
+
+from nbformat import NotebookNode, from_dict
+
+NBGRADER_FIELDS = {"grade_id": str, "grade": bool, "solution": bool, "locked": bool, "task": bool,
+                   "points": (int, float), "schema_version": int, "checksum": str, "cell_type": str}
+CELL_TYPES = {"code", "markdown", "raw"}
+MAX_REPAIRS_SHOWN = 10
+
+
+class MetadataUnusable(ValueError):
+    """The notebook's structure cannot be graded; the message is for the student."""
+
+
+def nbgrader(cell):
+    """The cell's nbgrader metadata as a dict ({} when absent or malformed)."""
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    entry = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return entry if isinstance(entry, dict) else {}
+
+
+def grade_id(cell):
+    value = nbgrader(cell).get("grade_id")
+    return value if isinstance(value, str) else None
+
+
+def _valid(entry):
+    if not isinstance(entry, dict):
+        return False
+    for key, kind in NBGRADER_FIELDS.items():
+        value = entry.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            return False
+        if key == "points" and not (0 <= value < 1e6):
+            return False
+    return True
+
+
+def _release_entries(release):
+    by_id, by_source = {}, {}
+    for cell in (release.cells if release is not None else []):
+        entry = nbgrader(cell)
+        if entry:
+            if isinstance(cell.get("id"), str):
+                by_id[cell["id"]] = (cell.cell_type, entry)
+            by_source.setdefault(cell.get("source"), (cell.cell_type, entry))
+    return by_id, by_source
+
+
+def repair(nb, release=None):
+    """Fix ``nb`` in place so every stage can read it as nbgrader's types; returns the
+    repairs made, as sentences. MetadataUnusable when there is no cell list to grade."""
+    if not isinstance(nb.get("cells"), list):
+        raise MetadataUnusable("the notebook has no list of cells; download it again from "
+                               "Jupyter with File > Download")
+    repairs = []
+    if not isinstance(nb.get("metadata"), dict):
+        nb["metadata"] = NotebookNode()
+        repairs.append("the notebook's metadata was not a mapping: replaced by an empty one")
+    by_id, by_source = _release_entries(release)
+    cells = []
+    for index, cell in enumerate(nb["cells"], 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
+            repairs.append(f"cell {index} is not a code, markdown or raw cell: left out")
+            continue
+        if not isinstance(cell.get("source"), str):
+            source = cell.get("source")
+            cell["source"] = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else ""
+            repairs.append(f"cell {index}'s source was not text")
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = NotebookNode()
+            repairs.append(f"cell {index}'s metadata was not a mapping: replaced by an empty one")
+        if cell.get("id") is not None and not isinstance(cell.get("id"), str):
+            del cell["id"]
+        if cell.get("cell_type") == "code":
+            if not isinstance(cell.get("outputs"), list):
+                cell["outputs"] = []
+            if cell.get("execution_count") is not None and not isinstance(cell.get("execution_count"), int):
+                cell["execution_count"] = None
+        entry = cell["metadata"].get("nbgrader")
+        if entry is not None and not _valid(entry):
+            del cell["metadata"]["nbgrader"]
+            restored = by_id.get(cell.get("id")) or by_source.get(cell["source"])
+            if restored and restored[0] == cell["cell_type"]:
+                cell["metadata"]["nbgrader"] = from_dict(copy.deepcopy(restored[1]))
+                repairs.append(f"cell {index}'s nbgrader metadata was malformed: the release's "
+                               f"({restored[1].get('grade_id')}) restored")
+            else:
+                repairs.append(f"cell {index}'s nbgrader metadata was malformed: removed")
+        cells.append(cell)
+    nb["cells"] = cells
+    if len(repairs) > MAX_REPAIRS_SHOWN:
+        repairs = repairs[:MAX_REPAIRS_SHOWN] + [f"and {len(repairs) - MAX_REPAIRS_SHOWN} more repairs"]
+    return repairs

@@ -1,0 +1,150 @@
+"""The one way trusted code reads a submission's files: no link followed (the notebook and the
+folders above it included), regular files only, bounded walks and reads, framed digests, and
+metadata of the wrong type repaired before any stage reads it. Hand-made inputs, milliseconds."""
+import json
+import os
+import stat
+
+import nbformat
+import pytest
+
+from autograder import notebook_metadata
+from autograder import submission_files as files
+from autograder.batch import integrity
+from autograder.batch.execute import SubmissionUnreadable, read_submission
+from autograder.batch.journal import submission_hash
+from autograder.sandbox.scratch import copy_submission
+
+
+def _secret(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SOLUTION: model.add(layers.Dropout(0.3))")
+    os.chmod(secret, 0o600)
+    return secret
+
+
+def test_a_notebook_that_is_a_link_is_refused_never_read(tmp_path):
+    secret = _secret(tmp_path)
+    folder = tmp_path / "course" / "submitted" / "mallory" / "regularization"
+    folder.mkdir(parents=True)
+    os.symlink(secret, folder / "regularization.ipynb")
+    with pytest.raises(SubmissionUnreadable) as exc:
+        read_submission(str(folder / "regularization.ipynb"), str(tmp_path / "course"))
+    assert "symbolic link" in str(exc.value) and "SOLUTION" not in str(exc.value)
+
+
+def test_a_folder_above_the_notebook_that_is_a_link_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "regularization.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    student = tmp_path / "course" / "submitted" / "mallory"
+    student.mkdir(parents=True)
+    os.symlink(elsewhere, student / "regularization")
+    with pytest.raises(files.Unreadable, match="symbolic link"):
+        files.read_path(str(student / "regularization" / "regularization.ipynb"), base=str(tmp_path / "course"))
+
+
+def test_special_files_are_never_opened_for_reading(tmp_path):
+    os.mkfifo(tmp_path / "pipe.ipynb")      # opening it to read would wait forever
+    with pytest.raises(files.Unreadable, match="not a regular file"):
+        files.read_bytes(str(tmp_path), "pipe.ipynb")
+    os.symlink("/dev/zero", tmp_path / "zero.ipynb")
+    with pytest.raises(files.Unreadable, match="symbolic link"):
+        files.read_bytes(str(tmp_path), "zero.ipynb")
+    if os.geteuid() == 0:
+        os.mknod(tmp_path / "dev.ipynb", 0o600 | stat.S_IFCHR, os.makedev(1, 5))   # /dev/zero itself
+        with pytest.raises(files.Unreadable, match="not a regular file"):
+            files.read_bytes(str(tmp_path), "dev.ipynb")
+    with pytest.raises(files.Unreadable, match="leads out"):
+        files.read_bytes(str(tmp_path), "../secret.txt")
+
+
+def test_a_sparse_file_counts_at_its_apparent_size(tmp_path):
+    with open(tmp_path / "big.ipynb", "wb") as f:
+        f.truncate(5 * 2**30)               # 5 GB that take no disk
+    with pytest.raises(files.Unreadable, match="MB; at most"):
+        files.read_bytes(str(tmp_path), "big.ipynb")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    src = tmp_path / "sub"
+    src.mkdir()
+    os.rename(tmp_path / "big.ipynb", src / "big.ipynb")
+    notices = copy_submission(str(src), str(scratch))
+    assert os.listdir(scratch) == [] and "MB" in notices[0]["why"]
+
+
+def test_walks_are_iterative_bounded_and_take_names_as_bytes(tmp_path):
+    deep = tmp_path / "sub"
+    path = str(deep)
+    os.makedirs(path)
+    for _ in range(1200):                   # deeper than Python's recursion limit
+        path = os.path.join(path, "d")
+        os.mkdir(path)
+    open(os.path.join(path, "x.py"), "w").close()
+    with open(os.path.join(os.fsencode(str(deep)), b"caf\xe9.py"), "wb") as f:
+        f.write(b"x = 1")
+    for i in range(80):
+        (deep / f"f{i:03}.txt").write_text("1")
+    listing = files.walk(str(deep), max_files=60)
+    assert max(e.rel.count("/") for e in listing.entries) < files.MAX_DEPTH
+    whys = [left.why for left in listing.left]
+    assert any("nested more than" in w for w in whys)
+    assert any("not UTF-8" in w for w in whys)
+    assert sum("past the 60 files" in w for w in whys) + listing.omitted >= 20
+    assert len(listing.left) <= files.MAX_NOTICES
+    json.dumps([left.rel for left in listing.left]).encode("utf-8")      # every shown name is printable text
+    # The integrity snapshot of the same folder neither recurses nor raises.
+    marks = integrity._marks("submitted", str(deep))
+    assert any("not UTF-8" in v for v in marks.values())
+
+
+def test_submission_digests_are_framed(tmp_path):
+    """Under an unframed digest (name, NUL, bytes, \\1), the second folder's bytes could be
+    chosen to equal the first's; framed, any difference in names or bytes shows."""
+    course = tmp_path / "course"
+    (course / "source" / "regularization").mkdir(parents=True)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "regularization.ipynb").write_bytes(b"AAA\x01x.py\x00BBB")
+    (b / "regularization.ipynb").write_bytes(b"AAA")
+    (b / "x.py").write_bytes(b"BBB")
+    assert submission_hash(str(a), str(course)) != submission_hash(str(b), str(course))
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "regularization.ipynb").write_bytes(b"AAA\x01x.py\x00BBB")
+    assert submission_hash(str(a), str(course)) == submission_hash(str(c), str(course))
+    os.symlink("/etc/passwd", c / "notes.txt")          # a link is part of what the execution sees (a notice)
+    assert submission_hash(str(a), str(course)) != submission_hash(str(c), str(course))
+
+
+def _nb_with(meta_value):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("y = 2")])
+    nb.cells[0].metadata["nbgrader"] = meta_value
+    return nb
+
+
+@pytest.mark.parametrize("bad", ["ex1_rates", ["grade_id"], {"grade_id": ["x"]}, {"grade_id": "a", "points": "3"},
+                                 {"grade_id": "a", "grade": "yes"}, {"grade_id": "a", "points": float("inf")}])
+def test_metadata_of_the_wrong_type_is_repaired_from_the_release(bad):
+    release = _nb_with({"grade_id": "ex1_rates", "grade": True, "solution": False, "locked": True, "points": 1,
+                        "schema_version": 3})
+    nb = _nb_with(bad)
+    nb.cells[0].id = release.cells[0].id
+    repairs = notebook_metadata.repair(nb, release)
+    assert notebook_metadata.grade_id(nb.cells[0]) == "ex1_rates" and "restored" in repairs[0]
+    nb = _nb_with(bad)                       # no cell of the release to align it with: removed
+    nb.cells[0].source = "something else"
+    repairs = notebook_metadata.repair(nb, release)
+    assert "nbgrader" not in nb.cells[0].metadata and "removed" in repairs[0]
+
+
+def test_cells_and_notebook_metadata_of_the_wrong_type_are_repaired_or_refused():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nb.metadata = "not a mapping"
+    nb.cells[0].metadata = 7
+    nb.cells.append({"cell_type": "weird"})
+    repairs = notebook_metadata.repair(nb)
+    assert len(nb.cells) == 1 and nb.cells[0].metadata == {} and nb.metadata == {} and len(repairs) == 3
+    with pytest.raises(notebook_metadata.MetadataUnusable):
+        notebook_metadata.repair({"cells": "x"})
