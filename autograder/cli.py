@@ -19,6 +19,7 @@
 
 User errors exit with code 2 and one line, not a traceback.
 """
+import builtins
 import argparse
 import os
 import sys
@@ -55,7 +56,7 @@ def _graded_course_dir(path):
 def print_scores(rows, expected=None):
     from .checks import CHECKS
     from .export import check_names
-    from .terminal import console, table
+    from .terminal import console, inert, table
     names = check_names()
     body = []
     for row in rows:
@@ -66,7 +67,7 @@ def print_scores(rows, expected=None):
     print()
     for row in rows:
         for gid, lost in row.lost().items():
-            print(f"{row.student}: -{lost:g} {gid}: {row.messages.get(gid, '(no message)')[:300]}")
+            print(inert(f"{row.student}: -{lost:g} {gid}: {row.messages.get(gid, '(no message)')[:300]}"))
     if expected is not None:
         mismatched = [r.student for r in rows if r.lost() != expected.get(r.student)]
         print()
@@ -88,7 +89,8 @@ def _grade(course, args):
 
 
 def print_summary(summary):
-    from .terminal import console, table
+    from .terminal import console, inert, table
+    print = _inert_print(inert)
     r, t, e = summary["retraining"], summary["timings"], summary.get("executions") or {}
     print(f"Graded {summary['students']} submissions in {summary['wall_s']:.0f} s "
           f"(sandbox {'on' if summary['sandboxed'] else 'OFF'}, {summary['workers']} workers"
@@ -134,6 +136,12 @@ def print_summary(summary):
               f"added {integrity['added']}")
     for name, path in (summary.get("outputs") or {}).items():
         print(f"{name}: {path}")
+
+
+def _inert_print(inert):
+    def safe(*parts, **kw):
+        builtins.print(*(inert(p) for p in parts), **kw)
+    return safe
 
 
 def cmd_demo(args):

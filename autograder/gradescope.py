@@ -53,7 +53,13 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-venv python
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install -q --upgrade pip
 /autograder/venv/bin/pip install -q /autograder/source/wheels/*.whl
-python3 /autograder/source/datasets/prepare.py /autograder/data 2>/dev/null || true
+# The sandboxed kernels have no network: the data is laid out once here, from the copy shipped
+# in the bundle (--datasets) or else downloaded through keras.datasets' sources.
+if [ -f /autograder/source/datasets/prepare.py ]; then
+  python3 /autograder/source/datasets/prepare.py /autograder/data
+else
+  /autograder/venv/bin/python -m autograder.data /autograder/data
+fi
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -114,6 +120,38 @@ def _submitted_notebook(submission):
                      f"{', '.join(sorted(os.path.basename(p) for p in found)[:5])})")
 
 
+UNSANDBOXED_VARIABLE = "AUTOGRADER_UNSANDBOXED"
+
+
+def _bwrap_runs(require_bwrap, unavailable):
+    try:
+        require_bwrap()
+        return True
+    except unavailable:
+        return False
+
+
+def sandbox_choice(bwrap_runs, has_data, allow_unsandboxed=None):
+    """(sandboxed, why): sandboxed whenever bubblewrap runs, failing closed: without the
+    offline data (a sandboxed kernel has no network) nothing is graded (None, what to do),
+    unless the instructor chose to run unsandboxed (``AUTOGRADER_UNSANDBOXED=1`` in
+    run_autograder's environment), which the results then say."""
+    if allow_unsandboxed is None:
+        allow_unsandboxed = os.environ.get(UNSANDBOXED_VARIABLE) == "1"
+    if allow_unsandboxed:
+        return False, ("The student's code ran without the grader's sandbox "
+                       f"({UNSANDBOXED_VARIABLE}=1 was set by the instructor).")
+    if not bwrap_runs:
+        return False, ("The student's code ran without bubblewrap, which this container does not allow; "
+                       "Gradescope's container isolates each submission.")
+    if not has_data:
+        return None, ("the autograder has no offline copy of the datasets, which its sandboxed kernels need: "
+                      "rebuild the autograder (setup.sh lays the data out in /autograder/data; "
+                      "`autograder gradescope-bundle --datasets DIR` ships a copy), or set "
+                      f"{UNSANDBOXED_VARIABLE}=1 to grade without the sandbox")
+    return True, ""
+
+
 def run(root):
     """Grade ``root``/submission into ``root``/results/results.json; returns the results."""
     from .batch import grade
@@ -138,12 +176,13 @@ def run(root):
         os.makedirs(os.path.dirname(target))
         shutil.copyfile(notebook, target)
         generate_assignment(course)
-        try:
-            require_bwrap()
-            # A sandboxed kernel has no network: without the offline data it could not load any.
-            sandboxed = data_dir() is not None
-        except SandboxUnavailable:          # Gradescope's container isolates each submission
-            sandboxed = False
+        sandboxed, why = sandbox_choice(bwrap_runs=_bwrap_runs(require_bwrap, SandboxUnavailable),
+                                        has_data=data_dir() is not None)
+        if sandboxed is None:
+            results = _fail_results(why, time.monotonic() - start)
+            results["output"] = f"Nothing was graded: {why}"
+            write_json(results_path, results, indent=1)
+            return results
         summary = grade.main(course_dir=course, sandboxed=sandboxed, feedback=False, exports=True,
                              show_progress=False)
         produced = os.path.join(course, "exports", "gradescope", STUDENT, "results.json")
@@ -156,6 +195,8 @@ def run(root):
             results["execution_time"] = round(time.monotonic() - start, 1)
             results["stdout_visibility"] = "hidden"
             results["output_format"] = "text"
+            if not sandboxed:
+                results["output"] = (results.get("output", "") + f"\n{why}").strip()
     except Exception as exc:
         results = _fail_results(f"{type(exc).__name__}: {str(exc)[:500]}", time.monotonic() - start)
         traceback.print_exc()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from .assignment import current
+from .feedback_filters import seal_feedback
 
 
 def notebook_path(course_dir, folder, student=None):
@@ -77,4 +78,6 @@ def generate_feedback(course_dir, student=None):
     args = ["generate_feedback", current().name, "--force"]
     if student:
         args += [f"--student={student}"]     # one argument: an id never reads as an option
-    return run_nbgrader(course_dir, *args)
+    out = run_nbgrader(course_dir, *args)
+    seal_feedback(course_dir, student)
+    return out

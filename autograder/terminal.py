@@ -4,12 +4,14 @@ On a terminal a stage is a rich progress bar; when the output is a pipe or a log
 ``nohup``, ``| tee``), rich would print nothing until the end, so a plain line is printed
 every few items or seconds instead, and a log shows the batch moving.
 """
+import re
 import sys
 import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 # Piped output: a line at least this often (items done, seconds), whichever comes first.
 PLAIN_EVERY_ITEMS = 10
@@ -94,11 +96,21 @@ class StageProgress:
         self.finish()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(value):
+    """Text that may hold a student's words, made safe to print: no control characters (an
+    escape sequence would drive the instructor's terminal)."""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value))
+
+
 def table(title, columns, rows, *, right=()):
-    """A rich table; ``right``: the columns aligned right (numbers)."""
+    """A rich table; ``right``: the columns aligned right (numbers). Cells are ``Text``, never
+    parsed as rich markup: a student's ``[bold]`` or ``[/x]`` stays text."""
     out = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for name in columns:
         out.add_column(name, justify="right" if name in right else "left", no_wrap=True)
     for row in rows:
-        out.add_row(*[str(cell) for cell in row])
+        out.add_row(*[Text(inert(cell)) for cell in row])
     return out

@@ -17,6 +17,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
                                     SaveAutoGrades)
 
 from ..assignment import current
+from ..feedback_filters import inert_cells, seal_feedback
 from ..nbgrader_steps import notebook_path
 from ..notebook_metadata import grade_id as grade_id_of
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
@@ -90,6 +91,7 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
                 cell = copy.deepcopy(cell)
                 cell.outputs = _verdict_outputs(by_name[cell.metadata["nbgrader"]["grade_id"]])
                 nb.cells.append(cell)
+    inert_cells(nb)                                 # the student's HTML is shown, never run
     nb.cells.insert(0, summary_cell(judgement))     # the feedback opens with the summary
     return nb
 
@@ -141,4 +143,5 @@ def _record(course_dir, student, judgement, workdir, feedback, blank):
         if not outcome.get("success"):
             raise RecordError(f"nbgrader could not write the feedback of {student}: "
                               f"{outcome.get('error') or outcome.get('log')}")
+        seal_feedback(course_dir, student)
     return current().feedback_path(course_dir, student)

@@ -1,0 +1,53 @@
+"""Student text is inert on every surface: the terminal's tables and lines, the feedback page,
+and the Gradescope sandbox fails closed. Hand-made inputs, milliseconds."""
+import io
+
+import nbformat
+from rich.console import Console
+
+from autograder.feedback_filters import CONTENT_POLICY, inert_cells, seal_html
+from autograder.gradescope import sandbox_choice
+from autograder.terminal import inert, table
+
+HOSTILE = "[/bold] [link=javascript:alert(1)]x[/link] \x1b]0;owned\x07\x1b[2J end"
+
+
+def test_rich_markup_and_escape_sequences_in_a_message_print_as_text():
+    out = io.StringIO()
+    Console(file=out, width=200, force_terminal=False).print(table(None, ["student", "mistake"], [["s", HOSTILE]]))
+    text = out.getvalue()
+    assert "[/bold]" in text and "[link=javascript:alert(1)]" in text and "\x1b" not in text
+    assert "\x1b" not in inert(HOSTILE) and inert("müller o'brien") == "müller o'brien"
+
+
+def test_the_students_html_is_shown_never_run_in_the_feedback():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("My answer: <script>steal()</script><img src=x onerror=steal()> "
+                                      "<a href='javascript:steal()'>link</a> <meta http-equiv=refresh content=0>"),
+        nbformat.v4.new_code_cell("display(HTML(x))", outputs=[nbformat.v4.new_output(
+            "display_data", data={"text/html": "<b onmouseover='steal()'>hi</b>", "application/javascript": "steal()",
+                                  "image/svg+xml": "<svg onload='steal()'/>", "text/plain": "hi"})])])
+    inert_cells(nb)
+    md = nb.cells[0].source
+    assert "<script" not in md and "<img" not in md and "javascript:" not in md and "<meta" not in md
+    assert "My answer:" in md and "steal()" in md          # shown as text: nothing the student wrote is lost
+    data = nb.cells[1].outputs[0].data
+    assert set(data) == {"text/html", "text/plain"} and "onmouseover" not in data["text/html"]
+
+
+def test_every_feedback_page_carries_a_policy_that_runs_no_script(tmp_path):
+    page = tmp_path / "feedback.html"
+    page.write_text("<!DOCTYPE html><html><HEAD><title>x</title></HEAD><body><script>1</script></body></html>")
+    seal_html(str(page))
+    seal_html(str(page))
+    html = page.read_text()
+    assert html.count(CONTENT_POLICY) == 1 and html.index(CONTENT_POLICY) < html.index("<title>")
+
+
+def test_gradescope_sandboxes_whenever_bubblewrap_runs_and_fails_closed_without_data():
+    assert sandbox_choice(bwrap_runs=True, has_data=True, allow_unsandboxed=False) == (True, "")
+    refused, why = sandbox_choice(bwrap_runs=True, has_data=False, allow_unsandboxed=False)
+    assert refused is None and "offline copy of the datasets" in why and "AUTOGRADER_UNSANDBOXED=1" in why
+    chosen, why = sandbox_choice(bwrap_runs=True, has_data=False, allow_unsandboxed=True)
+    assert chosen is False and "without the grader's sandbox" in why
+    assert sandbox_choice(bwrap_runs=False, has_data=True, allow_unsandboxed=False)[0] is False
