@@ -5,9 +5,14 @@ returns the same description for ``Sequential`` and functional models, for
 ``Dense(activation="relu")``, ``Dense`` + ``Activation("relu")`` and ``Dense`` + ``ReLU()``,
 and for regularizers written as ``l2(...)``, ``L2(...)``, ``L1L2(...)`` or by name.
 
-The network is cut into blocks: each Dense layer opens a block holding the layers up to the
-next Dense.  All blocks but the last are hidden layers; the last one is the output layer.
-Working from the JSON config alone means the grader never runs student code to inspect it.
+The description is of what the model computes: a functional model is read from its graph
+(the calls from its output back to its input, nested models expanded where they are called,
+a shared stateless layer counted at each call, listed layers nothing calls left out), and
+TensorFlow's spellings of Keras' activations are read as Keras' names (``normalize_config``,
+which the retraining and its cache key use too). The calls are cut into blocks: each Dense
+layer opens a block holding the layers up to the next Dense. All blocks but the last are
+hidden layers; the last one is the output layer. Working from the JSON config alone means
+the grader never runs student code to inspect it.
 """
 import json
 from dataclasses import asdict, dataclass, field
@@ -113,12 +118,38 @@ class ModelConfigError(ValueError):
     """The config is not a Keras model this module can describe."""
 
 
+# TensorFlow's own spellings of Keras' activations (tf.nn.softmax is saved as softmax_v2).
+TF_ACTIVATIONS = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax"}
+
+
 def _activation_name(value):
     if isinstance(value, dict):        # a serialized function: {"config": "relu", ...}
         value = value.get("config", value.get("class_name"))
         if isinstance(value, dict):
             value = value.get("name")
-    return str(value).lower() if value is not None else "linear"
+    name = str(value).lower() if value is not None else "linear"
+    return TF_ACTIVATIONS.get(name, name)
+
+
+def normalize_config(config):
+    """The config with TensorFlow's spellings of built-in activations written as Keras' names
+    (``tf.nn.softmax``, saved as the function ``softmax_v2``, becomes ``"softmax"``), so the
+    structure checks, the retraining's allow-list and the cache key read one spelling. A new
+    dict; the argument is not changed."""
+    config = json.loads(json.dumps(config))
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "activation" and isinstance(value, dict) and value.get("class_name") == "function" \
+                        and value.get("module") in ("builtins", None) and value.get("config") in TF_ACTIVATIONS:
+                    node[key] = TF_ACTIVATIONS[value["config"]]
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return config
 
 
 def _regularizer(value):
@@ -178,50 +209,105 @@ def _input_dim(layers):
     return None
 
 
-def _flatten(config):
-    """Layers of a (possibly nested) model in execution order; and whether it is a chain."""
-    cls = config.get("class_name")
-    if cls not in CONTAINERS:
+MAX_CALLS = 10_000          # a hostile graph cannot keep the walk going
+
+
+def _layer_name(layer):
+    cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+    return cfg.get("name", layer.get("name"))
+
+
+def _flatten(config, depth=0):
+    """The layers a (possibly nested) model calls, in the order it calls them, and whether its
+    computation is a single chain.
+
+    A Sequential model calls its list in order. A functional model is read from its graph,
+    not its list: from the output back through the node each tensor came from (a layer called
+    twice appears at each call; a listed layer nothing calls is not part of what it computes;
+    the list's order does not matter). Nested models are expanded where they are called."""
+    if not isinstance(config, dict) or config.get("class_name") not in CONTAINERS:
+        cls = config.get("class_name") if isinstance(config, dict) else type(config).__name__
         raise ModelConfigError(f"Expected a Keras model config. Received: class_name={cls!r}")
-    layers, chain = [], True
-    outputs = config.get("config", {}).get("output_layers")
-    if isinstance(outputs, list) and outputs and isinstance(outputs[0], list) and len(outputs) > 1:
-        chain = False                   # a second output
-    used = {}
-    for layer in config.get("config", {}).get("layers", []):
-        for name in _inbound_names(layer.get("inbound_nodes") or []):
-            used[name] = used.get(name, 0) + 1
-    if any(count > 1 for count in used.values()):
-        chain = False                   # one layer's output feeds two: a branch
-    for layer in config.get("config", {}).get("layers", []):
+    if depth > 16:
+        raise ModelConfigError("the model nests models more than 16 deep")
+    cfg = config.get("config") if isinstance(config.get("config"), dict) else {}
+    layers = [layer for layer in cfg.get("layers") or [] if isinstance(layer, dict)]
+    functional = config.get("class_name") != "Sequential" and any(layer.get("inbound_nodes") for layer in layers)
+    called, chain = (_graph_order(cfg, layers) if functional else (layers, True))
+    out = []
+    for layer in called:
         if layer.get("class_name") in CONTAINERS:
-            inner, inner_chain = _flatten(layer)
-            layers.extend(inner)
+            inner, inner_chain = _flatten(layer, depth + 1)
+            out.extend(inner)
             chain = chain and inner_chain
-            continue
+        else:
+            out.append(layer)
+    return out, chain
+
+
+def _endpoints(value):
+    """[(layer, node, tensor)] of a config's input_layers/output_layers (one or a list)."""
+    if isinstance(value, list) and len(value) >= 2 and isinstance(value[0], str):
+        value = [value]
+    found = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, list) and len(item) >= 2 and isinstance(item[0], str) and isinstance(item[1], int):
+            found.append((item[0], item[1]))
+    return found
+
+
+def _graph_order(cfg, layers):
+    by_name = {}
+    for layer in layers:
+        by_name.setdefault(_layer_name(layer), layer)
+    outputs, inputs = _endpoints(cfg.get("output_layers")), _endpoints(cfg.get("input_layers"))
+    if not outputs:
+        raise ModelConfigError("the model's config names no output")
+    chain = len(outputs) == 1 and len(inputs) <= 1
+    path, seen, current = [], set(), outputs[0]
+    while current is not None:
+        name, node = current
+        layer = by_name.get(name)
+        if layer is None:
+            raise ModelConfigError(f"the model's graph calls a layer {str(name)[:60]!r} that it does not define")
+        if current in seen or len(path) > MAX_CALLS:
+            raise ModelConfigError("the model's graph has a cycle")
+        seen.add(current)
+        path.append(layer)
         nodes = layer.get("inbound_nodes") or []
-        if nodes:
-            args = nodes[0].get("args", []) if isinstance(nodes[0], dict) else nodes[0]
-            if len(nodes) > 1 or len(args) > 1 or (args and isinstance(args[0], list)):
-                chain = False
-        layers.append(layer)
-    return layers, chain
+        if layer.get("class_name") == "InputLayer" or not nodes:
+            break
+        if not (0 <= node < len(nodes)):
+            raise ModelConfigError(f"the model's graph calls layer {str(name)[:60]!r} a {node + 1}th time, "
+                                   "which its config does not hold")
+        sources = _sources(nodes[node])
+        if len(sources) != 1:
+            chain = False
+        current = sources[0] if sources else None
+    path.reverse()
+    return path, chain
 
 
-def _inbound_names(nodes):
-    """Names of the layers a functional layer's inbound nodes read from."""
-    names, stack = [], [nodes]
+def _sources(node):
+    """(layer, node) of every tensor one call reads, from its keras_history (Keras 3's
+    {"args", "kwargs"} nodes and the older [[layer, node, tensor, kwargs]] lists)."""
+    found, stack = [], [node]
     while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            history = node.get("config", {}).get("keras_history") if isinstance(node.get("config"), dict) else None
-            if isinstance(history, list) and history and isinstance(history[0], str):
-                names.append(history[0])
+        item = stack.pop()
+        if isinstance(item, dict):
+            config = item.get("config")
+            history = config.get("keras_history") if isinstance(config, dict) else None
+            if isinstance(history, list) and len(history) >= 2 and isinstance(history[0], str) \
+                    and isinstance(history[1], int):
+                found.append((history[0], history[1]))
             else:
-                stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return names
+                stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            if len(item) >= 3 and isinstance(item[0], str) and isinstance(item[1], int) and isinstance(item[2], int):
+                found.append((item[0], item[1]))
+            else:
+                stack.extend(reversed(item))
+    return found
 
 
 def load_config(model_or_config):
@@ -245,7 +331,7 @@ def load_config(model_or_config):
 
 
 def describe_model(model_or_config):
-    config = load_config(model_or_config)
+    config = normalize_config(load_config(model_or_config))
     layers, chain = _flatten(config)
     ops = [op for layer in layers for op in _ops_of(layer)]
     pre_ops, blocks = [], []

@@ -64,3 +64,87 @@ def test_batchnorm_before_activation_and_regularizer_by_name():
     assert desc.input_dim == 3072 and hidden.batchnorm_position == "before"
     assert hidden.regularizer == {"kind": "l2", "l1": 0.0, "l2": 0.01}
     assert hidden.layout() == "Dense(32) -> BatchNormalization -> relu"
+
+
+# ------------------------------------------------------------------ the graph, not the list
+import copy  # noqa: E402
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from autograder.model_description import normalize_config  # noqa: E402
+from autograder.retrain.safety import RetrainRefused, check_config  # noqa: E402
+
+REFERENCE_LIKE = [(64, "relu", "before", (0.3,), None), (10, "softmax", None, (), None)]
+
+
+def _bn_block_graph(shared_relu):
+    inputs = keras.Input(shape=(784,))
+    relu = layers.ReLU()
+    x = inputs
+    for units in (64, 32):
+        x = layers.Dense(units)(x)
+        x = layers.BatchNormalization()(x)
+        x = (relu if shared_relu else layers.ReLU())(x)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+
+def test_a_stateless_layer_reused_at_every_depth_is_counted_at_each_call():
+    shared, own = describe_model(_bn_block_graph(True)), describe_model(_bn_block_graph(False))
+    assert shared.sequential and _summary(shared) == _summary(own)
+    assert [b.activation for b in shared.hidden] == ["relu", "relu"]
+
+
+def test_a_hidden_layer_written_as_a_nested_sequential_block_is_the_same_model():
+    block = models.Sequential([layers.Input((64,)), layers.BatchNormalization(), layers.ReLU(), layers.Dropout(0.3)])
+    nested = models.Sequential([layers.Input((784,)), layers.Dense(64), block, layers.Dense(10, activation="softmax")])
+    flat = models.Sequential([layers.Input((784,)), layers.Dense(64), layers.BatchNormalization(), layers.ReLU(),
+                              layers.Dropout(0.3), layers.Dense(10, activation="softmax")])
+    assert _summary(describe_model(nested)) == _summary(describe_model(flat)) == (REFERENCE_LIKE, 784)
+    config = json.loads(nested.to_json())
+    check_config(config, input_dim=784)         # only the outermost input is the protocol's
+    assert check_config(config, input_dim=784) == check_config(json.loads(flat.to_json()), input_dim=784)
+
+
+def test_listed_layers_nothing_calls_and_the_lists_order_change_nothing():
+    config = json.loads(_bn_block_graph(False).to_json())
+    before = _summary(describe_model(config))
+    crafted = copy.deepcopy(config)
+    crafted["config"]["layers"].reverse()                                  # listed in another order
+    crafted["config"]["layers"].insert(1, {"class_name": "Dropout", "module": "keras.layers",
+                                           "config": {"name": "decoy", "rate": 0.5}, "inbound_nodes": []})
+    crafted["config"]["layers"].insert(2, {"class_name": "BatchNormalization", "module": "keras.layers",
+                                           "config": {"name": "decoy_bn"}, "inbound_nodes": []})
+    desc = describe_model(crafted)
+    assert _summary(desc) == before and desc.count("dropout") == 0 and desc.sequential
+
+
+def test_a_branch_in_the_graph_is_still_a_branch():
+    inputs = keras.Input(shape=(784,))
+    a, b = layers.Dense(32)(inputs), layers.Dense(32)(inputs)
+    out = layers.Dense(10, activation="softmax")(layers.Add()([a, b]))
+    assert not describe_model(keras.Model(inputs, out)).sequential
+
+
+def test_tensorflows_spelling_of_softmax_is_keras_softmax():
+    tf_spelled = models.Sequential([layers.Input((784,)), layers.Dense(64, activation=tf.nn.relu),
+                                    layers.Dense(10, activation=tf.nn.softmax)])
+    config = json.loads(tf_spelled.to_json())
+    assert describe_model(config).output.activation == "softmax"
+    normalized = normalize_config(config)
+    assert normalized["config"]["layers"][-1]["config"]["activation"] == "softmax"
+    check_config(normalized, input_dim=784)     # the retraining's allow-list reads the same spelling
+
+
+@pytest.mark.parametrize("initializer", [keras.initializers.Constant([[0.1, 0.2]] * 4),
+                                         {"class_name": "Constant", "module": "keras.initializers",
+                                          "config": {"value": {"class_name": "__numpy__", "config": {"value": [1.0]}}}}])
+def test_an_initializer_that_carries_values_is_refused(initializer):
+    config = json.loads(models.Sequential([layers.Input((4,)), layers.Dense(2)]).to_json())
+    init = initializer if isinstance(initializer, dict) else keras.saving.serialize_keras_object(initializer)
+    config["config"]["layers"][-1]["config"]["kernel_initializer"] = init
+    with pytest.raises(RetrainRefused, match="carries values"):
+        check_config(config, input_dim=4)
+    config["config"]["layers"][-1]["config"]["kernel_initializer"] = keras.saving.serialize_keras_object(
+        keras.initializers.Constant(0.05))
+    check_config(config, input_dim=4)           # one number is an initializer's kind, not weights

@@ -12,6 +12,7 @@ import time
 from importlib import metadata
 
 from .. import data
+from ..model_description import normalize_config
 from . import datasets
 from .cache import ResultCache, canonical_config, job_key
 from .datasets import fingerprint
@@ -45,7 +46,7 @@ def job_parts(config, protocol, profile, optimizer, seed, backend):
 def job_spec(config, protocol, profile=None, optimizer=None, seed=None, backend=None):
     """The job's normalized inputs (our own copies: a caller, or Keras' deserialize, may change
     the dicts it passed) and its cache key."""
-    config = json.loads(config) if isinstance(config, (str, bytes)) else json.loads(json.dumps(config))
+    config = normalize_config(json.loads(config) if isinstance(config, (str, bytes)) else config)
     optimizer = json.loads(json.dumps(optimizer)) if optimizer else None
     protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
     profile = profile or current_profile()

@@ -92,6 +92,8 @@ def check_objects(config, what="model"):
                 raise RetrainRefused(f"'{name}' names {cls} from {module!r}, not from Keras' layers")
             continue
         if cls in NESTED.get(module, ()):
+            if module == "keras.initializers":
+                _check_initializer(cls, cfg, node)
             continue
         if not str(module or "").startswith("keras"):
             raise RetrainRefused(f"'{name}' is a custom class ({cls}): the grader rebuilds models from "
@@ -101,20 +103,35 @@ def check_objects(config, what="model"):
                              "layers and Keras' built-in initializers, regularizers and optimizers")
 
 
+def _check_initializer(cls, cfg, node):
+    """An initializer keeps its kind but never carries values: a Constant of more than one
+    number, or any argument holding an array, could hand the retraining trained weights."""
+    value = cfg.get("value")
+    carries = any(isinstance(v, (list, dict)) for v in cfg.values()) or \
+        (cls == "Constant" and not (isinstance(value, (int, float)) and not isinstance(value, bool)))
+    if carries:
+        raise RetrainRefused(f"an initializer ({cls}) carries values (e.g. weights from a trained model); the "
+                             "grader retrains from fresh weights: use Keras' initializers by name "
+                             "(glorot_uniform, he_normal, zeros, ...) or a Constant of one number")
+
+
 def _input_shapes(config):
-    """(where, shape) of every input shape the config declares."""
+    """(where, shape, outermost) of every input shape the config declares; ``outermost``: the
+    model's own input (its build config, or an input layer of its own list), which is what
+    the protocol feeds. A nested model's input is fed by the layer before it."""
     build = config.get("build_config")
     if isinstance(build, dict) and build.get("input_shape") is not None:
-        yield "the model", build["input_shape"]
+        yield "the model", build["input_shape"], True
+    top = [layer for layer in config.get("config", {}).get("layers", []) or [] if isinstance(layer, dict)]
     for layer in _walk_layers(config):
         lcfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
         name = lcfg.get("name", layer.get("class_name"))
         for key in ("batch_shape", "batch_input_shape"):
             if key in lcfg:
-                yield f"layer '{name}'", lcfg[key]
+                yield f"layer '{name}'", lcfg[key], any(layer is t for t in top)
         lbuild = layer.get("build_config")
         if isinstance(lbuild, dict) and lbuild.get("input_shape") is not None:
-            yield f"layer '{name}' (its build_config)", lbuild["input_shape"]
+            yield f"layer '{name}' (its build_config)", lbuild["input_shape"], False
 
 
 def _dims(shape):
@@ -140,15 +157,14 @@ def check_config(config, input_dim=None):
     widths = [int(b.units or 0) for b in desc.blocks]
     if input_dim:
         widest = max([input_dim] + widths)
-        for where, shape in _input_shapes(config):
+        for where, shape, outermost in _input_shapes(config):
             dims = _dims(shape)
             if dims is None:
                 raise RetrainRefused(f"{where} declares the input shape {str(shape)[:80]}, which is not a shape")
             size = 1
             for d in dims:
                 size *= d or 1
-            first_input = where == "the model" or "build_config" not in where
-            if first_input and dims != [input_dim]:
+            if outermost and dims != [input_dim]:
                 raise RetrainRefused(f"{where} declares the input shape {tuple(dims)}; the grader feeds "
                                      f"flat images of shape ({input_dim},), as the exercise does")
             if size > widest:

@@ -21,9 +21,10 @@ from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVATION_MIME
 # grader, then puts the notebook's folder at the *end* of sys.path: a student's own helper.py
 # still imports, but a shipped keras.py, numpy.py or autograder/ cannot shadow the real ones.
 # The tamper probe comes first: the originals it keeps are taken before any cell runs.
+# keras.datasets' loaders read the grader's offline copy (the sandbox has no network).
 KERNEL_PREFLIGHT = ("import autograder.kernel.tamper_probe as _p, autograder.kernel.observe as _g, "
-                    "autograder.kernel.output_cap as _o, sys as _s; "
-                    "_o.install({max_kb}); _s.path.append(''); del _p, _g, _o, _s")
+                    "autograder.kernel.output_cap as _o, autograder.kernel.offline_datasets as _d, sys as _s; "
+                    "_o.install({max_kb}); _d.install(); _s.path.append(''); del _p, _g, _o, _d, _s")
 
 
 def limit_outputs(nb, max_kb):

@@ -51,6 +51,8 @@ class Case:
     setup: bool = False                # the release's setup cell even without parts
     links: dict = field(default_factory=dict)   # shipped symbolic links: name -> target
     notice: str = ""                   # phrase of a notice the instructor sees
+    notebook_link: object = None       # callable(course) -> what the notebook itself links to
+    special: tuple = ()                # names of FIFOs shipped beside the notebook
 
 
 def _solution(grade_id):
@@ -121,7 +123,9 @@ def write(course, name, case):
     folder = course / "submitted" / name / "regularization"
     folder.mkdir(parents=True)
     path = folder / "regularization.ipynb"
-    if case.big:
+    if case.notebook_link is not None:
+        os.symlink(case.notebook_link(course), path)
+    elif case.big:
         with open(path, "wb") as f:
             f.write(b'{"cells": [{"cell_type": "code", "source": "')
             f.write(b"x" * (100 * 2**20))
@@ -135,6 +139,8 @@ def write(course, name, case):
         (folder / rel).write_text(text)
     for rel, target in case.links.items():
         os.symlink(target(course) if callable(target) else target, folder / rel)
+    for rel in case.special:
+        os.mkfifo(folder / rel)
 
 
 def host_secret(course):
@@ -360,6 +366,18 @@ def run_dropout_sweep(rates, X_train, y_train, X_valid, y_valid, epochs):
 """
 
 
+KERAS_DATASETS_LOADER = """
+from tensorflow import keras
+from sklearn.model_selection import train_test_split
+
+def load_cifar10_flat():
+    (X, y), _ = keras.datasets.cifar10.load_data()
+    X = X.reshape(-1, 3072).astype('float32') / 255.0
+    X_train, X_valid, y_train, y_valid = train_test_split(X, y.flatten(), test_size=0.2, random_state=42)
+    return X_train, y_train, X_valid, y_valid
+"""
+
+
 def _edit_test_cells(nb):
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -511,6 +529,15 @@ CASES = {
     # --- crossing the trust boundary
     "symlink_host": Case("ships links to a root-only host file and to /etc", [READ_LINKS], parts=("r",), earns=R,
                          links={"notes.txt": host_secret, "etc_link": "/etc"}, notice="symbolic link"),
+    "notebook_is_link": Case("the notebook itself is a link to the course's source notebook (solutions, hidden tests)",
+                             notebook_link=lambda course: course / "source" / "regularization" / "regularization.ipynb",
+                             reason="symbolic link"),
+    "special_files": Case("ships a FIFO, a file name that is not UTF-8 and folders nested 300 deep", parts=("r",),
+                          earns=R, special=("pipe.ipynb",), edit=None, notice="not a regular file",
+                          files={"/".join(["d"] * 300) + "/x.py": "x = 1", "caf\udce9.txt": "x"}),
+    # --- the module's own spelling of the data: keras.datasets works while graded (offline copy)
+    "keras_datasets": Case("load_cifar10_flat loads CIFAR-10 with keras.datasets.cifar10.load_data()",
+                           [KERAS_DATASETS_LOADER], parts=("3m",), earns=full(3)),
     "hook_forges": Case("an IPython post_run_cell hook hands in passing verdicts and a model config after every cell",
                         [HOOK_FORGES], reason="not defined"),
     "forged_file": Case("ships .grader-observations.json claiming every check passed", parts=("r",), earns=R,
