@@ -41,13 +41,16 @@ class ModelSpec:
     or a ``.py`` file relative to the course directory (calibration, feedback curves).
     ``args``: ``subject -> tuple``, the arguments the grader builds the student's model with
     (default none); ``calibrate_args``: the argument tuples the reference is calibrated at,
-    each with its own threshold."""
+    each with its own threshold. ``given``: the builder is the module's own code, not the
+    student's answer: the model it returns must be the reference's at the same arguments
+    (else a student could redefine it as another network and have that retrained)."""
     builder: str
     exercise: int
     protocol: str = ""
     reference: str = ""
     args: object = None
     calibrate_args: tuple = ((),)
+    given: bool = False
 
     def builder_args(self, subject):
         return tuple(self.args(subject)) if self.args is not None else ()

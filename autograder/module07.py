@@ -18,7 +18,7 @@ SPEC = Assignment(
         # The module's own model, built at the rate the notebook's sweep found best; any rate
         # of the sweep may be a student's pick, so each is calibrated.
         ModelSpec("create_dropout_model", 1, FASHION, reference="reference.module_code",
-                  args=picked_rate_args, calibrate_args=tuple((rate,) for rate in DROPOUT_RATES)),
+                  args=picked_rate_args, calibrate_args=tuple((rate,) for rate in DROPOUT_RATES), given=True),
         *(ModelSpec(builder, 2, FASHION, reference="reference.exercise2") for builder in EX2),
         ModelSpec("create_cifar_model", 3, CIFAR, reference="reference.exercise3"),
         ModelSpec("create_cifar_baseline", 3),          # described, not retrained

@@ -1,9 +1,12 @@
 """Accuracy checks, judged by retraining the model the grader built, never by numbers the
 notebook printed or a History it made. One per ``assignment.Accuracy`` of the assignment's
 declaration; the student's package does not ship this module."""
+import functools
+
 from ..retrain import current_profile, get_protocol, retrain
 from ..retrain.thresholds import threshold  # noqa: I001  (retrain: loads the runner on first call only)
 from .registry import Check, Part
+from .structure import describe_layout
 from .subject import GraderFault, Problem
 
 
@@ -38,7 +41,38 @@ def retrained(subject, builder, protocol_name):
     return subject.memo(("retrained", builder, protocol_name), run)
 
 
+@functools.lru_cache(maxsize=32)
+def _reference_description(builder, args):
+    from ..assignment import current
+    from ..model_description import describe_model
+    model = current().model(builder)
+    return describe_model(getattr(current().reference_module(model), builder)(*args))
+
+
+def _signature(desc):
+    return (desc.input_dim, desc.sequential, [(b.units, b.activation, b.batchnorm_position, tuple(b.dropout_rates),
+                                               (b.regularizer or {}).get("kind"), round((b.regularizer or {}).get("l2", 0.0), 9))
+                                              for b in desc.blocks])
+
+
+def given_model_problems(subject, builder):
+    """A builder that is the module's own code must return the reference's network at the same
+    arguments; the problem says what differs."""
+    args = tuple(subject.builder_args(builder))
+    mine, reference = subject.description(builder), _reference_description(builder, args)
+    if _signature(mine) == _signature(reference):
+        return []
+    return [f"`{subject.label(builder)}` is the module's model (section 4), but it returns another network: "
+            f"{describe_layout(mine)} instead of {describe_layout(reference)}; keep the module's "
+            f"`{builder}` as it is"]
+
+
 def _judge(subject, check_name, builder, protocol_name):
+    from ..assignment import current
+    if current().model(builder).given:
+        problems = given_model_problems(subject, builder)
+        if problems:
+            return problems
     profile = current_profile()
     minimum = threshold(check_name, builder, profile, args=subject.builder_args(builder))
     result = retrained(subject, builder, protocol_name)

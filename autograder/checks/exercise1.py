@@ -14,6 +14,13 @@ from .registry import check
 from .subject import Problem
 
 MAX_LINES, MAX_POINTS = 20, 64
+RATE_TOLERANCE = 1e-6
+SWEEP_EPOCHS = 1            # the epochs the grader runs the student's sweep for
+
+
+def module_rate(value):
+    """The module's rate ``value`` stands for (within RATE_TOLERANCE), or None."""
+    return next((r for r in DROPOUT_RATES if abs(r - value) <= RATE_TOLERANCE), None)
 
 
 def _number(value):
@@ -24,22 +31,54 @@ def _number(value):
     return f"{type(value).__name__}: {str(value)[:60]}"
 
 
+# Keras' names for a validation accuracy, by the metric the model was compiled with.
+VALIDATION_ACCURACY = ("val_accuracy", "val_sparse_categorical_accuracy", "val_categorical_accuracy", "val_acc")
+MAX_ROWS = 4096
+
+
+def _weights_digest(model):
+    """A digest of the model's current weights (empty: not built yet)."""
+    import hashlib
+    digest = hashlib.sha256()
+    try:
+        for w in model.get_weights():
+            digest.update(np.ascontiguousarray(w).tobytes())
+    except Exception:
+        return None
+    return digest.hexdigest()[:16]
+
+
 def _fits(model, rate, data, fits):
     """Wrap ``model.fit`` (on this model only) to record which of the grader's arrays it was
-    given and the history the library's own ``fit`` returned."""
+    given (in any order, dtype, label encoding or container), whether its weights were the
+    ones it was built with, the epochs it was asked for and ran, and the history the
+    library's own ``fit`` returned."""
     original = getattr(model, "fit", None)
     if original is None:
         return model
     library_fit = _is_library(getattr(type(model), "fit", None))
+    built_weights = _weights_digest(model)
 
     def fit(*args, **kwargs):
         x = args[0] if args else kwargs.get("x")
+        y = args[1] if len(args) > 1 else kwargs.get("y")
+        epochs = kwargs.get("epochs", args[3] if len(args) > 3 else 1)
         validation = kwargs.get("validation_data", args[7] if len(args) > 7 else None)
-        record = {"rate": rate, "x": _which(x, data), "library_fit": library_fit,
-                  "validation": _which(validation[0], data) if isinstance(validation, (tuple, list)) and validation else "none"}
+        callbacks = kwargs.get("callbacks", args[6] if len(args) > 6 else None) or []
+        vx, vy = (validation[0], validation[1] if len(validation) > 1 else None) \
+            if isinstance(validation, (tuple, list)) and validation else (validation, None)
+        record = {"rate": rate, "library_fit": library_fit, "model": id(model) % 2**31,
+                  "fresh": _weights_digest(model) == built_weights, "epochs_asked": _number(epochs),
+                  "early_stopping": any(type(c).__name__ == "EarlyStopping" for c in list(callbacks)[:20]),
+                  **{f"x_{k}": v for k, v in _which(x, y, data).items()},
+                  **{f"validation_{k}": v for k, v in _which(vx, vy, data).items()}}
         history = original(*args, **kwargs)
-        values = getattr(history, "history", {}).get("val_accuracy", []) if history is not None else []
-        record["val_accuracy"] = [_number(v) for v in list(values)[:200]]
+        logged = getattr(history, "history", {}) if history is not None else {}
+        logged = logged if isinstance(logged, dict) else {}
+        key = next((k for k in VALIDATION_ACCURACY if k in logged), None)
+        record["metric"] = key
+        record["epochs_run"] = len(next(iter(logged.values()), [])) if logged else 0
+        record["val_accuracy"] = [_number(v) for v in list(logged.get(key) or [])[:200]]
         fits.append(record)
         return history
     try:
@@ -59,18 +98,63 @@ def _is_library(function):
     return path.startswith(tuple(os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix)))
 
 
-def _which(array, data):
-    """'train' or 'valid' when ``array`` holds the grader's training or validation images."""
-    x_train, _, x_valid, _ = data
+def _materialize(x, y):
+    """(images, labels) as arrays, also from a tf.data.Dataset of (images, labels) batches
+    (read up to MAX_ROWS rows); (None, None) when they are not arrays."""
+    if hasattr(x, "element_spec") and hasattr(x, "as_numpy_iterator"):
+        images, labels, rows = [], [], 0
+        for element in x.as_numpy_iterator():
+            if not isinstance(element, tuple) or len(element) < 2:
+                return None, None
+            images.append(np.asarray(element[0]))
+            labels.append(np.asarray(element[1]))
+            rows += len(images[-1]) if images[-1].ndim else 1
+            if rows > MAX_ROWS:
+                break
+        if not images:
+            return None, None
+        stack = np.concatenate if images[0].ndim > 1 else np.stack
+        return stack(images), (np.concatenate(labels) if labels[0].ndim else np.stack(labels))
     try:
-        a = np.asarray(array, dtype="float64")
-        for name, ref in (("train", x_train), ("valid", x_valid)):
-            if a.shape[0] == len(ref) and a.size == ref.size and \
-                    np.allclose(a.reshape(len(ref), -1)[:16], ref[:16], atol=1e-5):
-                return name
+        return np.asarray(x), (np.asarray(y) if y is not None else None)
+    except Exception:
+        return None, None
+
+
+def _row_keys(images):
+    """One key per image, independent of dtype: the grader's pixels are k/255."""
+    flat = np.asarray(images, dtype="float64").reshape(len(images), -1)
+    return [row.tobytes() for row in np.clip(np.rint(flat * 255.0), -1, 256).astype(np.int16)]
+
+
+def _which(x, y, data):
+    """{"set": 'train', 'valid' or 'other', "labels": whether ``y`` gives each image its own
+    label}: the images recognised as one of the grader's arrays in any order."""
+    x_train, y_train, x_valid, y_valid = data
+    try:
+        images, labels = _materialize(x, y)
+        if images is None or images.ndim < 2 or len(images) > MAX_ROWS:
+            return {"set": "other", "labels": False}
+        keys = _row_keys(images)
+        for name, ref_x, ref_y in (("train", x_train, y_train), ("valid", x_valid, y_valid)):
+            ref_keys = _row_keys(ref_x)
+            if len(keys) != len(ref_keys) or sorted(keys) != sorted(ref_keys):
+                continue
+            truth = dict(zip(ref_keys, (int(v) for v in np.asarray(ref_y).reshape(-1))))
+            return {"set": name, "labels": _labels_match(labels, keys, truth)}
     except Exception:
         pass
-    return "other"
+    return {"set": "other", "labels": False}
+
+
+def _labels_match(labels, keys, truth):
+    if labels is None or len(labels) != len(keys):
+        return False
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] > 1:           # one-hot
+        labels = labels.argmax(axis=1)
+    labels = labels.reshape(-1)
+    return len(labels) == len(keys) and all(int(v) == truth[k] for v, k in zip(labels, keys))
 
 
 def observe_sweep(subject, inputs):
@@ -88,7 +172,7 @@ def observe_sweep(subject, inputs):
 
         subject.namespace["create_dropout_model"] = spy
         try:
-            results = subject.call("run_dropout_sweep", list(inputs.sweep_rates), *data, 1)
+            results = subject.call("run_dropout_sweep", list(inputs.sweep_rates), *data, SWEEP_EPOCHS)
         finally:
             subject.namespace["create_dropout_model"] = builder
         out = {"type": type(results).__name__, "built": built, "fits": fits[:20], "results": None}
@@ -117,9 +201,9 @@ def picked_rate(subject):
     if not scores:
         raise Problem("`sweep_results` is empty: the sweep trained no model")
     rate = min(scores, key=lambda r: (-scores[r], r))
-    if rate not in DROPOUT_RATES:
+    if module_rate(rate) is None:
         raise Problem(f"the sweep's best rate {rate} is not one of DROPOUT_RATES {DROPOUT_RATES}")
-    return rate
+    return module_rate(rate)
 
 
 def picked_rate_args(subject):
@@ -164,7 +248,11 @@ def observe_rates(subject, inputs):
 
 @check("ex1_rates", exercise=1, points=1, description="DROPOUT_RATES lists the eight rates", observe=observe_rates)
 def rates(outputs, inputs):
-    if not isinstance(outputs, dict) or outputs.get("rates") != DROPOUT_RATES:
+    """Compared as values: any sequence of the eight numbers (np.arange(0, 0.8, 0.1)'s
+    0.30000000000000004 is 0.3), in any order."""
+    got = outputs.get("rates") if isinstance(outputs, dict) else None
+    if not (isinstance(got, list) and len(got) == len(DROPOUT_RATES) and all(isinstance(v, float) for v in got)
+            and np.allclose(sorted(got), DROPOUT_RATES, rtol=0, atol=RATE_TOLERANCE)):
         got = outputs.get("rates") if isinstance(outputs, dict) and outputs.get("rates") is not None else \
             (outputs.get("repr") if isinstance(outputs, dict) else None)
         return [f"DROPOUT_RATES must be {DROPOUT_RATES}. Received: {got!r}"]
@@ -175,11 +263,19 @@ def rates(outputs, inputs):
        description="run_dropout_sweep trains create_dropout_model(rate) once per rate and "
                    "returns best and final validation accuracy", observe=observe_sweep)
 def sweep(outputs, inputs):
+    """The models the sweep trains count; one it built and never trained (to print a summary,
+    say) does not."""
     _entries(outputs, inputs)
-    built = outputs.get("built") if isinstance(outputs.get("built"), list) else []
-    if sorted(r for r in built if isinstance(r, float)) != inputs.sweep_rates or len(built) != len(inputs.sweep_rates):
-        return [f"`run_dropout_sweep` must build each model with create_dropout_model(rate), "
-                f"once per rate: for rates {inputs.sweep_rates} it built {built}"]
+    fits = [f for f in outputs.get("fits") or [] if isinstance(f, dict)]
+    trained = {}
+    for f in fits:
+        trained.setdefault(f.get("model"), f.get("rate"))
+    rates = sorted(r for r in trained.values() if isinstance(r, float))
+    if rates != inputs.sweep_rates:
+        built = outputs.get("built") if isinstance(outputs.get("built"), list) else []
+        return [f"`run_dropout_sweep` must train one model built with create_dropout_model(rate) per rate: "
+                f"for rates {inputs.sweep_rates} it trained models built with {rates or 'no rate'} "
+                f"(built: {built})"]
     return []
 
 
@@ -211,6 +307,24 @@ def best_rate(outputs, inputs):
     return problems
 
 
+def _series(ax):
+    """(x, y) of every artist on ``ax`` that carries data: lines, scatter collections (their
+    offsets) and bars (their centres and heights)."""
+    import matplotlib
+    found = []
+    for line in ax.get_lines()[:MAX_LINES]:
+        found.append((line.get_xdata(), line.get_ydata()))
+    for collection in ax.collections[:MAX_LINES]:
+        offsets = np.asarray(collection.get_offsets(), dtype=float)
+        if offsets.ndim == 2 and offsets.shape[1] == 2:
+            found.append((offsets[:, 0], offsets[:, 1]))
+    for container in ax.containers[:MAX_LINES]:
+        if isinstance(container, matplotlib.container.BarContainer):
+            patches = list(container)[:MAX_POINTS]
+            found.append(([p.get_x() + p.get_width() / 2 for p in patches], [p.get_height() for p in patches]))
+    return found[:MAX_LINES]
+
+
 def observe_plot(subject, inputs):
     import matplotlib
     import matplotlib.pyplot as plt
@@ -219,9 +333,9 @@ def observe_plot(subject, inputs):
         if not isinstance(ax, matplotlib.axes.Axes):
             return {"type": type(ax).__name__, "lines": None}
         lines = []
-        for line in ax.get_lines()[:MAX_LINES]:
+        for xdata, ydata in _series(ax):
             try:
-                x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+                x, y = np.asarray(xdata, float), np.asarray(ydata, float)
             except (TypeError, ValueError):
                 continue
             lines.append({"x": [_number(v) for v in x[:MAX_POINTS]], "y": [_number(v) for v in y[:MAX_POINTS]]})
@@ -233,6 +347,8 @@ def observe_plot(subject, inputs):
 @check("ex1_plot", exercise=1, points=1,
        description="plot_dropout_sweep plots validation accuracy against dropout rate", observe=observe_plot)
 def plot(outputs, inputs):
+    """Any artist that carries the eight points counts (a line, a scatter, bars), its points in
+    any order, the accuracy as a fraction or in percent."""
     if not isinstance(outputs, dict) or outputs.get("type") != "Axes":
         got = outputs.get("type") if isinstance(outputs, dict) else None
         return ["`plot_dropout_sweep` must return the matplotlib Axes it drew on. Received: " + str(got)]
@@ -244,7 +360,10 @@ def plot(outputs, inputs):
             continue
         if not all(isinstance(v, float) for v in x + y):
             continue
-        if np.allclose(x, DROPOUT_RATES) and any(np.allclose(y, w) for w in wanted):
+        order = np.argsort(x, kind="stable")
+        xs, ys = np.asarray(x)[order], np.asarray(y)[order]
+        if np.allclose(xs, DROPOUT_RATES, atol=RATE_TOLERANCE) and any(
+                np.allclose(ys, w, atol=1e-6) or np.allclose(ys / 100.0, w, atol=1e-6) for w in wanted):
             return []
-    return ["the Axes has no line of validation accuracy (y) against dropout rate (x) "
+    return ["the Axes has no line, scatter or bars of validation accuracy (y) against dropout rate (x) "
             "for the eight rates"]

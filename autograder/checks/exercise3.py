@@ -86,17 +86,16 @@ def model(subject):
         where = f"hidden layer {b.index} (Dense {b.units})"
         if not b.has_batchnorm:
             batchnorm.append(f"{where}: no BatchNormalization")
-        elif any(op.kind == "batchnorm" and not op.trainable for op in b.ops):
-            batchnorm.append(f"{where}: its BatchNormalization is frozen (trainable=False), so it never "
-                             "learns the batch statistics it normalizes with")
+        elif s.frozen_batchnorm(b):
+            batchnorm.append(f"{where}: {s.FROZEN}")
         rates = b.dropout_rates
         if not rates:
             dropout.append(f"{where}: no Dropout")
         elif not all(DROPOUT_RANGE[0] <= r <= DROPOUT_RANGE[1] for r in rates):
             dropout.append(f"{where}: a dropout rate that regularizes lies between {DROPOUT_RANGE[0]} and "
-                           f"{DROPOUT_RANGE[1]}. Received: {rates}")
+                           f"{DROPOUT_RANGE[1]} (below it, Dropout regularizes in name only). Received: {rates}")
         reg = b.regularizer
-        if not reg or reg["l2"] <= 0.0:
+        if not reg or reg["l2"] <= 0.0:         # l2(0.0) is no L2 at all
             l2.append(f"{where}: no L2 kernel regularizer (use kernel_regularizer=regularizers.l2(...))")
         elif not L2_RANGE[0] <= reg["l2"] <= L2_RANGE[1]:
             l2.append(f"{where}: an L2 factor that regularizes lies between {L2_RANGE[0]:g} and "
@@ -127,12 +126,15 @@ def observe_early_stopping(subject, inputs):
     import keras    # after the call: a notebook without the function costs no Keras import
     out = {"type": type(callback).__name__[:60],
            "early_stopping": isinstance(callback, keras.callbacks.EarlyStopping)}
-    for name in ("monitor", "mode", "restore_best_weights", "patience", "min_delta"):
+    for name in ("monitor", "mode", "restore_best_weights", "patience", "min_delta", "baseline", "start_from_epoch"):
         value = getattr(callback, name, None)
         out[name] = value if isinstance(value, (bool, str)) else (float(value) if isinstance(value, (int, float)) else None)
     return out
 
 
+# Early stopping that can act (the notebook states the rule): Exercise 3 trains for EPOCHS epochs
+# towards TARGET validation accuracy.
+EPOCHS, TARGET, MAX_PATIENCE, MAX_MIN_DELTA = 60, 0.55, 20, 0.01
 # Metrics Keras logs for a model compiled with metrics=["accuracy"], and the direction each improves.
 VALIDATION_METRICS = {"val_accuracy": "max", "val_loss": "min"}
 
@@ -158,4 +160,24 @@ def early_stopping(outputs, inputs):
     patience = outputs.get("patience")
     if not isinstance(patience, float) or patience < 1:
         problems.append(f"EarlyStopping needs a patience of at least 1 epoch. Received: patience={patience}")
+    elif patience > MAX_PATIENCE:
+        problems.append(f"a patience of {patience:g} epochs leaves early stopping no room to act in the "
+                        f"{EPOCHS} epochs Exercise 3 trains for: use at most {MAX_PATIENCE}")
+    baseline = outputs.get("baseline")
+    if isinstance(baseline, float) and monitor == "val_accuracy" and baseline > TARGET:
+        problems.append(f"baseline={baseline:g} stops the training unless it beats {baseline:g} within "
+                        f"`patience` epochs, above the {TARGET:.0%} target itself: leave baseline unset "
+                        f"(or at most {TARGET})")
+    elif isinstance(baseline, float) and monitor == "val_loss":
+        problems.append(f"baseline={baseline:g} on val_loss stops the training unless the loss gets below it "
+                        "within `patience` epochs: leave baseline unset")
+    min_delta = outputs.get("min_delta")
+    if isinstance(min_delta, float) and abs(min_delta) > MAX_MIN_DELTA:
+        problems.append(f"min_delta={min_delta:g} counts only improvements larger than {MAX_MIN_DELTA}: "
+                        "real progress would read as none; use a min_delta of at most "
+                        f"{MAX_MIN_DELTA}")
+    start = outputs.get("start_from_epoch")
+    if isinstance(start, float) and start + (patience if isinstance(patience, float) else 0) >= EPOCHS:
+        problems.append(f"start_from_epoch={start:g} leaves early stopping no room to act in "
+                        f"{EPOCHS} epochs")
     return problems

@@ -7,17 +7,21 @@ import functools
 
 import numpy as np
 
-from .exercise1 import _entries, observe_sweep
+from .exercise1 import SWEEP_EPOCHS, _entries, observe_sweep
 from .exercise3 import INPUT_DIM, SPLIT_ROWS, observe_load
 from .registry import check
 
 
 @check("ex1_sweep_honest", exercise=1, points=2, hidden=True,
-       description="the sweep trains on the training data, validates on the validation data, and "
-                   "reports the validation accuracy its models reached", observe=observe_sweep)
+       description="the sweep is a fair comparison: each rate's model starts from fresh weights, trains "
+                   "for the epochs the sweep was given on the training data, validates on the validation "
+                   "data, and reports the validation accuracy its fit logged", observe=observe_sweep)
 def sweep_honest(outputs, inputs):
+    """Each rule its own sentence; the data is recognised in any order, dtype, label encoding or
+    container, the validation accuracy under any of Keras' names for it."""
     results = _entries(outputs, inputs)
     fits = [f for f in outputs.get("fits") or [] if isinstance(f, dict)]
+    epochs = SWEEP_EPOCHS
     problems = []
     for rate in inputs.sweep_rates:
         mine = [f for f in fits if f.get("rate") == rate]
@@ -25,27 +29,40 @@ def sweep_honest(outputs, inputs):
             problems.append(f"rate {rate}: the model built by create_dropout_model({rate}) was never "
                             "trained with model.fit(...)")
             continue
-        fit = mine[-1]
+        model = mine[-1].get("model")
+        runs = [f for f in mine if f.get("model") == model]
+        fit = runs[-1]
         if fit.get("library_fit") is not True:
             problems.append(f"rate {rate}: the model was trained by a `fit` that is not Keras' own")
-        if fit.get("x") != "train":
-            where = "the validation data" if fit.get("x") == "valid" else "data other than X_train"
+        if runs[0].get("fresh") is not True:
+            problems.append(f"rate {rate}: the model did not start from the weights create_dropout_model "
+                            "gave it (weights set or trained before its fit): every rate must start fresh "
+                            "for the comparison to be fair")
+        asked = [f.get("epochs_asked") for f in runs]
+        ran = sum(f.get("epochs_run") or 0 for f in runs if isinstance(f.get("epochs_run"), int))
+        stopped = any(f.get("early_stopping") for f in runs)
+        if ran != epochs and not (stopped and ran < epochs):
+            problems.append(f"rate {rate}: trained for {ran} epoch(s) (fit asked for {asked}); the sweep "
+                            f"was given epochs={epochs}, and every rate must train for that many")
+        if fit.get("x_set") != "train":
+            where = "the validation data" if fit.get("x_set") == "valid" else "images that are not X_train's"
             problems.append(f"rate {rate}: the model was trained on {where}; train it on X_train, y_train")
-        if fit.get("validation") != "valid":
+        elif fit.get("x_labels") is not True:
+            problems.append(f"rate {rate}: the model was trained on X_train with labels that are not y_train's")
+        if fit.get("validation_set") != "valid" or fit.get("validation_labels") is not True:
             problems.append(f"rate {rate}: the model was not validated on the validation data it was "
                             "given (pass validation_data=(X_valid, y_valid) to fit)")
         measured = [v for v in fit.get("val_accuracy") or [] if isinstance(v, float)]
         if not measured:
-            problems.append(f"rate {rate}: fit recorded no val_accuracy")
+            problems.append(f"rate {rate}: fit logged no validation accuracy (compile with "
+                            "metrics=['accuracy'] and pass validation_data)")
             continue
         reported = results[rate]
         for key, value in (("best_val_acc", max(measured)), ("final_val_acc", measured[-1])):
             if abs(reported[key] - value) > 1e-6:
-                problems.append(f"rate {rate}: reported {key} {reported[key]:.4f}, but its model's "
-                                f"history.history['val_accuracy'] gives {value:.4f}")
-    if problems:
-        problems.append("report history.history['val_accuracy'] of models trained on the training "
-                        "data, not training accuracy or made-up numbers")
+                problems.append(f"rate {rate}: reported {key} {reported[key]:.4f}, but its fit logged "
+                                f"{fit.get('metric') or 'val_accuracy'} giving {value:.4f}: report the "
+                                "validation accuracy from the history its fit returned")
     return problems
 
 

@@ -69,6 +69,8 @@ def batchnorm_problems(desc, position):
         elif not b.has_batchnorm:
             problems.append(f"{where}: no BatchNormalization; expected {b.layout()} to "
                             f"normalize {position} the activation")
+        elif frozen_batchnorm(b):
+            problems.append(f"{where}: {FROZEN}")
         elif b.batchnorm_position != position:
             side = {"before": "after", "after": "before"}[position]
             if b.batchnorm_position == "no activation":
@@ -80,13 +82,27 @@ def batchnorm_problems(desc, position):
     return problems
 
 
+FROZEN = ("its BatchNormalization is frozen (trainable=False), so it never learns the batch "
+          "statistics it normalizes with")
+
+
+def frozen_batchnorm(block):
+    return any(op.kind == "batchnorm" and not op.trainable for op in block.ops)
+
+
+def regularizing_dropout(desc):
+    """The Dropout layers that drop something: Dropout(0.0) is no regularization."""
+    return [op for op in desc.ops if op.kind == "dropout" and (op.rate or 0.0) > 0.0]
+
+
 def describe_layout(desc):
     return " | ".join(b.layout() for b in desc.blocks)
 
 
 def unwanted_regularization(desc, kinds, why):
     """A problem for each kind of regularization in ``kinds`` ("batchnorm", "dropout",
-    "penalty") the model has, each ending with ``why``."""
+    "penalty") the model has, each ending with ``why``. What does nothing is none: Dropout(0.0)
+    and l2(0.0) (kind "none") are allowed where regularization is not."""
     names = {"batchnorm": "BatchNormalization", "dropout": "Dropout"}
     problems = []
     for kind in kinds:
@@ -94,6 +110,9 @@ def unwanted_regularization(desc, kinds, why):
             regularized = [b.index for b in desc.blocks if b.regularizer and b.regularizer["kind"] != "none"]
             if regularized:
                 problems.append(f"Dense layer(s) {regularized} have a kernel regularizer; {why}")
+        elif kind == "dropout":
+            if regularizing_dropout(desc):
+                problems.append(f"has {len(regularizing_dropout(desc))} Dropout layer(s) with a rate above 0; {why}")
         elif desc.count(kind):
             problems.append(f"has {desc.count(kind)} {names[kind]} layer(s); {why}")
     return problems

@@ -27,8 +27,8 @@ def _cifar(dropout=0.2, l2=1e-4, trainable=True, branch=False):
 @pytest.mark.parametrize("kwargs, part, earned", [
     ({"l2": 1e-12}, "`create_cifar_model()` L2 (-1 of 4): hidden layer 1 (Dense 64): an L2 factor", 3.0),
     ({"trainable": False, "dropout": 0.9}, "`create_cifar_model()` BatchNorm (-1 of 4)", 2.0),
-    # a branch's second Dense reads as one more hidden layer without BatchNorm, Dropout or L2
-    ({"branch": True}, "`create_cifar_model()` shape (-1 of 4): the model's layers must form a single chain", 0.0),
+    # a second output head: read from the graph, the hidden layers are regularized; the shape is not one chain
+    ({"branch": True}, "`create_cifar_model()` shape (-1 of 4): the model's layers must form a single chain", 3.0),
 ])
 def test_exercise3_model_earns_a_point_per_requirement_met(kwargs, part, earned):
     result = _judge("ex3_model", "create_cifar_model", _cifar(**kwargs))
@@ -119,3 +119,74 @@ def test_the_loader_check_reads_shapes_types_and_scale_from_what_the_function_re
     x_train[0, 0] = 255.0
     assert "must be scaled to [0, 1]" in _loaded(x_train, y_train, x_valid, y_valid).message
     assert "must be float32" in _loaded(x_train[:, :].astype("float64"), y_train, x_valid, y_valid).message
+
+
+# ------------------------------------------------------------------ values compared as values
+@pytest.mark.parametrize("rates, ok", [
+    ([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], True),
+    ([float(v) for v in __import__("numpy").arange(0, 0.8, 0.1)], True),          # 0.30000000000000004
+    ([float(__import__("numpy").float32(v)) for v in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)], True),
+    ([0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0], True),
+    ([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6], False), ([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8], False),
+])
+def test_the_rates_are_compared_as_values(rates, ok):
+    result = CHECKS["ex1_rates"].judge({"outputs": {"rates": rates}}, GradingInputs(1))
+    assert result.passed == ok, result.message
+
+
+def test_dropout_zero_and_l2_zero_are_no_regularization_in_a_baseline_and_in_name_only_in_exercise3():
+    from keras import layers, regularizers
+    assert _judge("ex2_baseline", "create_no_bn_baseline", _ex2_baseline([layers.Dropout(0.0)])).passed
+    model = _ex2_baseline([])
+    config = json.loads(model.to_json())
+    config["config"]["layers"][1]["config"]["kernel_regularizer"] = json.loads(
+        json.dumps(regularizers.serialize(regularizers.l2(0.0))))
+    assert CHECKS["ex2_baseline"].run(ExtractedSubject({"create_no_bn_baseline": {"config": json.dumps(config)}})).passed
+    result = _judge("ex3_model", "create_cifar_model", _cifar(dropout=0.0))
+    assert not result.passed and "in name only" in result.message
+    result = _judge("ex3_model", "create_cifar_model", _cifar(l2=0.0))
+    assert not result.passed and "no L2 kernel regularizer" in result.message
+
+
+def test_batchnorm_must_train_in_exercise2_too():
+    import keras
+    from keras import layers
+    model = keras.Sequential([layers.Input((784,))] + [x for units in (256, 128) for x in (
+        layers.Dense(units), layers.BatchNormalization(trainable=False), layers.ReLU())]
+        + [layers.Dense(10, activation="softmax")])
+    result = _judge("ex2_bn_before", "create_bn_before_activation", model)
+    assert not result.passed and "frozen (trainable=False)" in result.message
+
+
+@pytest.mark.parametrize("extra, words", [
+    ({}, None), ({"patience": 20.0}, None), ({"baseline": 0.5}, None),
+    ({"patience": 100.0}, "leaves early stopping no room"),
+    ({"baseline": 0.9}, "leave baseline unset"),
+    ({"monitor": "val_loss", "mode": "min", "baseline": 0.5}, "leave baseline unset"),
+    ({"min_delta": 0.2}, "min_delta=0.2"),
+    ({"start_from_epoch": 58.0}, "start_from_epoch=58"),
+])
+def test_early_stopping_must_be_able_to_act(extra, words):
+    outputs = dict({"type": "EarlyStopping", "early_stopping": True, "monitor": "val_accuracy", "mode": "max",
+                    "restore_best_weights": True, "patience": 8.0, "min_delta": 0.0, "baseline": None,
+                    "start_from_epoch": 0.0}, **extra)
+    result = CHECKS["ex3_early_stopping"].judge({"outputs": outputs}, GradingInputs(1))
+    assert result.passed == (words is None), result.message
+    assert words is None or words in result.message
+
+
+def test_exercise1s_model_is_the_modules_whatever_the_notebook_redefines_it_as():
+    """The retrained model is the module's create_dropout_model at the picked rate: a notebook
+    that redefines it as another network fails, before any retraining, saying what differs."""
+    import keras
+    from keras import layers
+    from autograder.checks.accuracy import given_model_problems
+    from reference.module_code import create_dropout_model
+    same = ExtractedSubject({"create_dropout_model": {"config": create_dropout_model(0.3).to_json(), "args": [0.3]}})
+    assert given_model_problems(same, "create_dropout_model") == []
+    other = keras.Sequential([layers.Input((784,)), layers.Dense(1024, activation="relu"), layers.Dropout(0.3),
+                              layers.Dense(10, activation="softmax")])
+    changed = ExtractedSubject({"create_dropout_model": {"config": other.to_json(), "args": [0.3]}})
+    result = CHECKS["ex1_accuracy"].run(changed)
+    assert not result.passed and "returns another network: Dense(1024)" in result.message
+    assert "Dense(512) -> relu -> Dropout(0.3)" in result.message

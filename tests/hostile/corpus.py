@@ -423,7 +423,7 @@ CASES = {
     # --- tampering with the verdict
     "fabricated_sweep": Case("a sweep that returns made-up accuracies", [SWEEP_MADE_UP], parts=(1,),
                              earns=full(1, but=("ex1_sweep", "ex1_sweep_honest")),
-                             reason="made-up numbers"),
+                             reason="from the history its fit returned"),
     "fake_history": Case("a hand-built History and a printed 'accuracy: 0.99'", [FAKE_HISTORY],
                          parts=("3m",), earns=models3(but=("ex3_accuracy",)), reason="when the grader retrained it"),
     "patched_fit": Case("keras.Model.fit and evaluate patched to report 0.99", [PATCH_FIT], parts=("3m",),
@@ -520,7 +520,7 @@ CASES = {
     # --- answers prepared for fixed inputs, and honest-looking wrong work
     "answer_tables": Case("the sweep returns the former probe's 0.1, best_dropout_rate looks its cases up",
                           [lambda course: _module_builder(), ANSWER_TABLES], parts=("r",), setup=True, earns=dict(R, ex1_sweep=2),
-                          reason="made-up numbers"),
+                          reason="from the history its fit returned"),
     "sweep_on_validation": Case("a sweep that trains its models on the validation data", [SWEEP_ON_VALIDATION],
                                 parts=(1,), earns=full(1, but=("ex1_sweep_honest",)),
                                 reason="was trained on the validation data"),
