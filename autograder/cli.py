@@ -16,6 +16,7 @@
     autograder cache     show or clear the retraining cache
     autograder bench     measure the retraining overhead (JSON)
     autograder bench-batch  batch grading against serial nbgrader on a generated class (JSON)
+    autograder bench-margins  Exercise 3's reference in allowed variants against the bar (JSON)
 
 User errors exit with code 2 and one line, not a traceback.
 """
@@ -335,6 +336,14 @@ def cmd_bench_batch(args):
     return 0
 
 
+def cmd_bench_margins(args):
+    import json
+    from .retrain.margins import run
+    _course_dir(args.course)
+    print(json.dumps(run(args.profile, names=args.variant), indent=1))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
     parser.add_argument("--course", default=".", help="the course directory (default: .)")
@@ -415,6 +424,10 @@ def main(argv=None):
     p.add_argument("--students", type=int, default=24)
     p.add_argument("--workers", type=int)
     p.set_defaults(func=cmd_bench_batch)
+    p = sub.add_parser("bench-margins", help="Exercise 3's reference in variants the notebook allows, against the bar (JSON)")
+    p.add_argument("--profile", choices=["quick", "full"], default="quick")
+    p.add_argument("--variant", action="append", help="only this variant (repeatable)")
+    p.set_defaults(func=cmd_bench_margins)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

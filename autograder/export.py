@@ -9,6 +9,22 @@ def check_names():
     return sorted(CHECKS, key=lambda n: CHECKS[n].exercise)   # registry order within an exercise
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell a spreadsheet shows as text: one starting like a formula (``=``, ``+``,
+    ``-``, ``@``) gets a leading apostrophe, as OWASP advises against CSV injection."""
+    text = str(value)
+    if not text.startswith(FORMULA_START):
+        return text
+    try:
+        float(text)             # a number (-1.5) is a number, not a formula
+        return text
+    except ValueError:
+        return "'" + text
+
+
 def write_grades_csv(rows, path):
     """Write the students' automatic scores; returns the path. Written atomically."""
     names = check_names()
@@ -20,7 +36,7 @@ def write_grades_csv(rows, path):
             scores = [f"{row.scores.get(n, (0.0, 0.0))[0]:g}" for n in names]
             reasons = " | ".join(f"{gid} (-{lost:g}): {row.messages.get(gid, 'no message')}"
                                  for gid, lost in row.lost().items())
-            writer.writerow([row.student, f"{row.auto_total:g}", f"{row.auto_possible:g}",
-                             *scores, reasons])
+            writer.writerow([spreadsheet_safe(row.student), f"{row.auto_total:g}", f"{row.auto_possible:g}",
+                             *scores, spreadsheet_safe(reasons)])
     os.replace(tmp, path)
     return path

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 from .atomic import write_bytes, write_json, write_text
 from .assignment import current
+from .export import spreadsheet_safe
 from .nbgrader_steps import generate_feedback
 
 COLLECTED_DIR = os.path.join(".autograder", "collected")
@@ -76,7 +77,8 @@ def _csv(rows, header):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([[cell if isinstance(cell, (int, float)) else spreadsheet_safe(cell) for cell in row]
+                      for row in rows])
     return buffer.getvalue()
 
 

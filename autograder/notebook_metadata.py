@@ -17,6 +17,7 @@ NBGRADER_FIELDS = {"grade_id": str, "grade": bool, "solution": bool, "locked": b
                    "points": (int, float), "schema_version": int, "checksum": str, "cell_type": str}
 CELL_TYPES = {"code", "markdown", "raw"}
 MAX_REPAIRS_SHOWN = 10
+MAX_CELLS = 2000               # the module's notebook has about 70
 
 
 class MetadataUnusable(ValueError):
@@ -66,6 +67,9 @@ def repair(nb, release=None):
     if not isinstance(nb.get("cells"), list):
         raise MetadataUnusable("the notebook has no list of cells; download it again from "
                                "Jupyter with File > Download")
+    if len(nb["cells"]) > MAX_CELLS:
+        raise MetadataUnusable(f"the notebook has {len(nb['cells'])} cells; notebooks of at most {MAX_CELLS} "
+                               "cells are graded")
     repairs = []
     if not isinstance(nb.get("metadata"), dict):
         nb["metadata"] = NotebookNode()

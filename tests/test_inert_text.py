@@ -51,3 +51,10 @@ def test_gradescope_sandboxes_whenever_bubblewrap_runs_and_fails_closed_without_
     chosen, why = sandbox_choice(bwrap_runs=True, has_data=False, allow_unsandboxed=True)
     assert chosen is False and "without the grader's sandbox" in why
     assert sandbox_choice(bwrap_runs=False, has_data=True, allow_unsandboxed=False)[0] is False
+
+
+def test_csv_cells_that_would_be_formulas_are_text():
+    from autograder.export import spreadsheet_safe
+    assert spreadsheet_safe("=HYPERLINK(\"http://x\",\"y\")") == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert spreadsheet_safe("@SUM(A1)").startswith("'") and spreadsheet_safe("-1.5") == "-1.5"
+    assert spreadsheet_safe("jdoe") == "jdoe" and spreadsheet_safe("ex1_rates (-1): x") == "ex1_rates (-1): x"

@@ -81,6 +81,13 @@ def test_walks_are_iterative_bounded_and_take_names_as_bytes(tmp_path):
         path = os.path.join(path, "d")
         os.mkdir(path)
     open(os.path.join(path, "x.py"), "w").close()
+    try:
+        _walk_deep_and_wide(deep)
+    finally:                                # pytest's own clean-up recurses: remove it here
+        _remove_deep(path, str(deep))
+
+
+def _walk_deep_and_wide(deep):
     with open(os.path.join(os.fsencode(str(deep)), b"caf\xe9.py"), "wb") as f:
         f.write(b"x = 1")
     for i in range(80):
@@ -96,6 +103,16 @@ def test_walks_are_iterative_bounded_and_take_names_as_bytes(tmp_path):
     # The integrity snapshot of the same folder neither recurses nor raises.
     marks = integrity._marks("submitted", str(deep))
     assert any("not UTF-8" in v for v in marks.values())
+
+
+def _remove_deep(leaf, top):
+    """Remove a chain of folders deeper than shutil.rmtree's recursion can go, from the leaf up."""
+    for name in os.listdir(leaf):
+        os.unlink(os.path.join(leaf, name))
+    while leaf != top:
+        parent = os.path.dirname(leaf)
+        os.rmdir(leaf)
+        leaf = parent
 
 
 def test_submission_digests_are_framed(tmp_path):

@@ -29,6 +29,7 @@ from . import records
 OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {seed})'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
+MAX_FLAGS = 60
 
 
 @functools.lru_cache(maxsize=8)
@@ -246,9 +247,21 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot):
                       "grader's test cells finished (did the notebook end the kernel, or "
                       "change the grader's code?)")
     result["observations"] = observations.to_json() if observations is not None else None
-    result["refused"] = report.refused
+    result["refused"] = report.refused[:MAX_FLAGS]
     result["flags"] += [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
                          "why": f"seen while it ran: {what}"} for what in (observations.tampered if observations else [])]
     if report.notebook is not None:
         write_text(os.path.join(workdir, "executed.ipynb"), report.notebook)
+    result["flags"] = bounded_flags(result["flags"])
     return result
+
+
+def bounded_flags(flags):
+    """At most MAX_FLAGS flags, tampering first, the rest counted: a student can add a line
+    to the report, not megabytes."""
+    if len(flags) <= MAX_FLAGS:
+        return flags
+    ordered = sorted(flags, key=lambda f: f.get("severity") != "tampering")
+    kept = ordered[:MAX_FLAGS - 1]
+    return kept + [{"cell": 0, "line": 0, "code": "", "severity": "notice",
+                    "why": f"and {len(flags) - len(kept)} more notices"}]

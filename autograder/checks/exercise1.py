@@ -79,6 +79,7 @@ def _fits(model, rate, data, fits):
         record["metric"] = key
         record["epochs_run"] = len(next(iter(logged.values()), [])) if logged else 0
         record["val_accuracy"] = [_number(v) for v in list(logged.get(key) or [])[:200]]
+        record["measured"] = _measure(model, data)
         fits.append(record)
         return history
     try:
@@ -86,6 +87,20 @@ def _fits(model, rate, data, fits):
     except Exception:       # a model that refuses the attribute: its fits go unseen
         pass
     return model
+
+
+def _measure(model, data):
+    """The trained model's accuracy on the grader's validation images, measured by the grader
+    (Keras' own ``predict``, the argmax against the grader's labels): what the model scores,
+    whatever a callback let ``History`` record. None when ``predict`` is not the library's."""
+    predict = getattr(type(model), "predict", None)
+    if not _is_library(predict):
+        return None
+    try:
+        scores = np.asarray(predict(model, data[2], verbose=0))
+        return float(np.mean(scores.argmax(axis=-1) == np.asarray(data[3]).reshape(-1)))
+    except Exception:
+        return None
 
 
 def _is_library(function):
@@ -163,19 +178,22 @@ def observe_sweep(subject, inputs):
     def run():
         builder = subject.function("create_dropout_model")
         data = inputs.sweep_data
-        built, fits = [], []
+        built, models, fits = [], [], []
 
         def spy(*args, **kwargs):
             rate = kwargs.get("dropout_rate", args[0] if args else None)
             built.append(_number(rate) if rate is not None else None)
-            return _fits(builder(*args, **kwargs), built[-1], data, fits)
+            model = builder(*args, **kwargs)
+            models.append(id(model) % 2**31)
+            return _fits(model, built[-1], data, fits)
 
         subject.namespace["create_dropout_model"] = spy
         try:
             results = subject.call("run_dropout_sweep", list(inputs.sweep_rates), *data, SWEEP_EPOCHS)
         finally:
             subject.namespace["create_dropout_model"] = builder
-        out = {"type": type(results).__name__, "built": built, "fits": fits[:20], "results": None}
+        out = {"type": type(results).__name__, "built": built[:50], "built_models": models[:50], "fits": fits[:20],
+               "results": None}
         if isinstance(results, dict):
             out["results"] = [[_number(rate), {k: _number(entry.get(k)) if isinstance(entry, dict) else None
                                                for k in ("best_val_acc", "final_val_acc")}
@@ -263,19 +281,26 @@ def rates(outputs, inputs):
        description="run_dropout_sweep trains create_dropout_model(rate) once per rate and "
                    "returns best and final validation accuracy", observe=observe_sweep)
 def sweep(outputs, inputs):
-    """The models the sweep trains count; one it built and never trained (to print a summary,
-    say) does not."""
+    """Once per rate: the models built with a rate of the sweep, the trained one where a rate
+    was built more than once. A model built and never trained at another rate (the default,
+    to print a summary, say) does not count."""
     _entries(outputs, inputs)
-    fits = [f for f in outputs.get("fits") or [] if isinstance(f, dict)]
-    trained = {}
-    for f in fits:
-        trained.setdefault(f.get("model"), f.get("rate"))
-    rates = sorted(r for r in trained.values() if isinstance(r, float))
-    if rates != inputs.sweep_rates:
-        built = outputs.get("built") if isinstance(outputs.get("built"), list) else []
-        return [f"`run_dropout_sweep` must train one model built with create_dropout_model(rate) per rate: "
-                f"for rates {inputs.sweep_rates} it trained models built with {rates or 'no rate'} "
-                f"(built: {built})"]
+    built = outputs.get("built") if isinstance(outputs.get("built"), list) else []
+    ids = outputs.get("built_models") if isinstance(outputs.get("built_models"), list) else []
+    trained = {f.get("model") for f in outputs.get("fits") or [] if isinstance(f, dict)}
+    per_rate = {}
+    for rate, model in zip(built, ids + [None] * (len(built) - len(ids))):
+        per_rate.setdefault(rate, []).append(model)
+    counted = []
+    for rate, models in per_rate.items():
+        fitted = [m for m in models if m in trained]
+        if fitted:
+            counted += [rate] * len(fitted)
+        elif rate in inputs.sweep_rates:
+            counted += [rate] * len(models)
+    if sorted(r for r in counted if isinstance(r, float)) != inputs.sweep_rates or len(counted) != len(inputs.sweep_rates):
+        return [f"`run_dropout_sweep` must build each model with create_dropout_model(rate), "
+                f"once per rate: for rates {inputs.sweep_rates} it built {built}"]
     return []
 
 

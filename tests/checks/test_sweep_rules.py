@@ -107,3 +107,14 @@ def plot_dropout_sweep(results):
     exec(code, namespace)
     result = CHECKS["ex1_plot"].run(Subject(namespace), seed=3)
     assert result.passed == (name != "training_accuracy"), result.message
+
+
+def test_a_callback_that_edits_the_logs_is_caught_by_the_graders_own_measure():
+    """A public Keras callback may change ``logs`` before History records them; the grader
+    measures the trained model itself."""
+    forged = PLAIN.replace('''    results = {}''', '''    class Polish(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_accuracy"] = 0.99
+    results = {}''').replace("validation_data=(X_valid, y_valid))", "validation_data=(X_valid, y_valid), callbacks=[Polish()])")
+    honest = _run(forged)["ex1_sweep_honest"]
+    assert not honest.passed and "when the grader measures it" in honest.message

@@ -378,6 +378,72 @@ def load_cifar10_flat():
 """
 
 
+# Correct work written in ways the notebook allows, and wrong work that looks right.
+EX1_UNUSUAL = """
+DROPOUT_RATES = np.arange(0, 0.8, 0.1)           # 0.30000000000000004 is 0.3
+
+def run_dropout_sweep(rates, X_train, y_train, X_valid, y_valid, epochs):
+    order = np.random.default_rng(1).permutation(len(X_train))
+    results = {}
+    for rate in rates:
+        model = create_dropout_model(dropout_rate=rate)
+        model.compile(optimizer='adam', loss='categorical_crossentropy', metrics=['categorical_accuracy'])
+        history = model.fit(X_train[order], keras.utils.to_categorical(y_train[order], 10), epochs=epochs,
+                            validation_data=(X_valid, keras.utils.to_categorical(y_valid, 10)), verbose=0)
+        acc = history.history['val_categorical_accuracy']
+        results[rate] = {'best_val_acc': float(max(acc)), 'final_val_acc': float(acc[-1])}
+    return results
+
+def plot_dropout_sweep(results):
+    fig, ax = plt.subplots()
+    ax.scatter(list(results)[::-1], [100 * results[r]['best_val_acc'] for r in list(results)[::-1]])
+    ax.set_ylabel('validation accuracy (%)')
+    return ax
+"""
+
+EX1_WARM_START = """
+def run_dropout_sweep(rates, X_train, y_train, X_valid, y_valid, epochs):
+    results, previous = {}, None
+    for rate in rates:
+        model = create_dropout_model(dropout_rate=rate)
+        model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+        if previous is not None:
+            model.set_weights(previous.get_weights())      # each rate continues the last one's training
+        history = model.fit(X_train, y_train, epochs=epochs, validation_data=(X_valid, y_valid), verbose=0)
+        previous = model
+        acc = history.history['val_accuracy']
+        results[rate] = {'best_val_acc': float(max(acc)), 'final_val_acc': float(acc[-1])}
+    return results
+"""
+
+EX2_UNUSUAL = """
+import tensorflow as tf
+
+def _stack(bn_first=None):
+    inputs = keras.Input(shape=(784,))
+    relu = layers.ReLU()                                 # one stateless layer, called at every depth
+    x = inputs
+    for units in (256, 128):
+        x = layers.Dense(units)(x)
+        if bn_first is True:
+            x = relu(layers.BatchNormalization()(x))
+        elif bn_first is False:
+            x = models.Sequential([layers.Input((units,)), layers.ReLU(), layers.BatchNormalization()])(x)
+        else:
+            x = relu(x)
+    return keras.Model(inputs, layers.Dense(10, activation=tf.nn.softmax)(x))
+
+def create_bn_before_activation():
+    return _stack(True)
+
+def create_bn_after_activation():
+    return _stack(False)
+
+def create_no_bn_baseline():
+    return _stack(None)
+"""
+
+
 def _edit_test_cells(nb):
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -423,7 +489,7 @@ CASES = {
     # --- tampering with the verdict
     "fabricated_sweep": Case("a sweep that returns made-up accuracies", [SWEEP_MADE_UP], parts=(1,),
                              earns=full(1, but=("ex1_sweep", "ex1_sweep_honest")),
-                             reason="from the history its fit returned"),
+                             reason="was never trained with model.fit"),
     "fake_history": Case("a hand-built History and a printed 'accuracy: 0.99'", [FAKE_HISTORY],
                          parts=("3m",), earns=models3(but=("ex3_accuracy",)), reason="when the grader retrained it"),
     "patched_fit": Case("keras.Model.fit and evaluate patched to report 0.99", [PATCH_FIT], parts=("3m",),
@@ -520,7 +586,7 @@ CASES = {
     # --- answers prepared for fixed inputs, and honest-looking wrong work
     "answer_tables": Case("the sweep returns the former probe's 0.1, best_dropout_rate looks its cases up",
                           [lambda course: _module_builder(), ANSWER_TABLES], parts=("r",), setup=True, earns=dict(R, ex1_sweep=2),
-                          reason="from the history its fit returned"),
+                          reason="was never trained with model.fit"),
     "sweep_on_validation": Case("a sweep that trains its models on the validation data", [SWEEP_ON_VALIDATION],
                                 parts=(1,), earns=full(1, but=("ex1_sweep_honest",)),
                                 reason="was trained on the validation data"),
@@ -538,6 +604,14 @@ CASES = {
     # --- the module's own spelling of the data: keras.datasets works while graded (offline copy)
     "keras_datasets": Case("load_cifar10_flat loads CIFAR-10 with keras.datasets.cifar10.load_data()",
                            [KERAS_DATASETS_LOADER], parts=("3m",), earns=full(3)),
+    # --- correct work written in unusual ways, wrong work that looks right (their own kinds)
+    "ex1_unusual": Case("np.arange rates, a shuffled one-hot sweep with another metric name, a scatter in percent",
+                        [EX1_UNUSUAL], parts=(1,), earns=full(1)),
+    "ex1_warm_start": Case("a sweep whose rates each start from the previous rate's trained weights",
+                           [EX1_WARM_START], parts=(1,), earns=full(1, but=("ex1_sweep_honest",)),
+                           reason="start fresh"),
+    "ex2_unusual": Case("Exercise 2 in the functional API: one ReLU reused, a nested Sequential block, tf.nn.softmax",
+                        [EX2_UNUSUAL], parts=(2,), earns=full(2)),
     "hook_forges": Case("an IPython post_run_cell hook hands in passing verdicts and a model config after every cell",
                         [HOOK_FORGES], reason="not defined"),
     "forged_file": Case("ships .grader-observations.json claiming every check passed", parts=("r",), earns=R,

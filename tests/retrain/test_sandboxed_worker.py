@@ -12,6 +12,7 @@ import pytest
 from autograder.retrain import runner
 from autograder.retrain.cache import ResultCache
 from autograder.sandbox import cgroup
+from autograder.sandbox import bwrap
 from autograder.sandbox.bwrap import bwrap_path
 
 pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")
@@ -54,7 +55,7 @@ def test_the_worker_box_has_no_network_and_writes_only_its_work_folder(tmp_path,
                    for p in (sys.prefix, sys.base_prefix) if os.path.realpath(p).startswith(home + os.sep)}
     assert set(seen["home"]) <= python_dirs
     if os.geteuid() == 0:
-        assert seen["uid"] == 61000 + runner.WORKER_SLOTS
+        assert seen["uid"] == bwrap.lease_base() + runner.WORKER_SLOTS
 
 
 @pytest.mark.skipif(not cgroup.available("memory"), reason="no writable cgroup with the memory controller")
