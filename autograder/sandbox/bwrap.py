@@ -5,11 +5,13 @@ package (to run the kernel), the datasets, and its scratch folder (read-write). 
 the course directory (source/, reference/, the gradebook, other students), the home folder,
 the retraining cache, /tmp. Limits come from ``settings.Sandbox``.
 """
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -99,8 +101,6 @@ def lease_base(lock_dir=None):
     global _lease
     if _lease is not None and lock_dir is None:
         return _lease[0]
-    import fcntl
-    import tempfile
     folder = lock_dir or next((d for d in LOCK_DIRS if os.path.isdir(d) and os.access(d, os.W_OK)),
                               tempfile.gettempdir())
     for k in range(MAX_LEASES):
