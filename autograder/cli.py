@@ -95,7 +95,8 @@ def print_summary(summary):
     r, t, e = summary["retraining"], summary["timings"], summary.get("executions") or {}
     print(f"Graded {summary['students']} submissions in {summary['wall_s']:.0f} s "
           f"(sandbox {'on' if summary['sandboxed'] else 'OFF'}, {summary['workers']} workers"
-          f"{', on Ray' if summary['ray'] else ''}; {summary.get('profile', 'quick')} profile): "
+          f"{', on Ray' if summary['ray'] else ''}; {summary.get('profile', 'quick')} profile, "
+          f"{summary.get('execute', 'all')} cells): "
           f"execute {t['execute_s']:.0f} s, retrain {t['retrain_s']:.0f} s, judge {t['judge_s']:.0f} s, "
           f"record {t['record_s']:.0f} s.")
     stats = summary.get("class") or {}

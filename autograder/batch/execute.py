@@ -21,10 +21,10 @@ from ..atomic import write_text
 from ..data import data_dir
 from ..checks import CHECKS
 from ..checks.registry import kernel_checks
-from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX
+from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX, SKIPPED_CELLS_KEY
 from ..sandbox import bwrap as sandbox
 from ..sandbox import scratch as scratch_mod
-from . import records
+from . import needed, records
 
 OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {seed})'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
@@ -111,12 +111,37 @@ def _release_cells(path, _mtime):
     return nbformat.read(path, as_version=4)
 
 
-def prepare(nb, seed=0):
-    """The notebook to execute: each test cell replaced by the observation of its check;
-    the checks whose test cell was deleted are observed at the end (nbgrader's record puts
-    their cells back). The cells the grader made observation cells are listed in the
-    notebook's metadata, which the sandbox's runner reads (a student's cell that merely looks
-    like one is not)."""
+def restore_locked(nb, release):
+    """The locked cells as the instructor wrote them, as nbgrader's autograde restores them
+    before it executes (``OverwriteCells``): each cell whose grade id is a locked cell of the
+    release gets the release's source and type back. Returns the grade ids restored."""
+    if release is None:
+        return []
+    locked = {notebook_metadata.grade_id(c): c for c in release.cells
+              if notebook_metadata.nbgrader(c).get("locked") and notebook_metadata.grade_id(c)}
+    restored = []
+    for index, cell in enumerate(nb.cells):
+        original = locked.get(notebook_metadata.grade_id(cell))
+        if original is None or (cell.cell_type == original.cell_type and cell.source == original.source):
+            continue
+        if cell.cell_type != original.cell_type:
+            outputs = {"outputs": [], "execution_count": None} if original.cell_type == "code" else {}
+            nb.cells[index] = cell = nbformat.from_dict(dict(original, metadata=cell.metadata, **outputs))
+        cell.source = original.source
+        restored.append(notebook_metadata.grade_id(cell))
+    return restored
+
+
+def prepare(nb, seed=0, mode="needed", release=None):
+    """The notebook to execute, and the plan of which cells run (``needed.Plan``).
+
+    As nbgrader's autograde would execute it: locked cells restored from the release; each
+    test cell replaced by the observation of its check; the checks whose test cell was deleted
+    are observed at the end (nbgrader's record puts their cells back). The cells the grader
+    made observation cells are listed in the notebook's metadata, which the sandbox's runner
+    reads (a student's cell that merely looks like one is not). With ``mode`` "needed", the
+    cells no check depends on are listed too, and the runner leaves them as they were."""
+    restore_locked(nb, release)
     present, cells = set(), []
     for index, cell in enumerate(nb.cells):
         name = notebook_metadata.grade_id(cell)
@@ -130,7 +155,17 @@ def prepare(nb, seed=0):
             cells.append(len(nb.cells))
             nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(name=name, seed=int(seed))))
     nb.metadata[OBSERVATION_CELLS_KEY] = cells
-    return nb
+    plan = needed.Plan("all", reason="c.Batch.execute is 'all'")
+    if mode == "needed":
+        try:
+            reads = needed.check_reads(current())
+        except needed.Unknowable as exc:
+            plan = needed.Plan("all", reason=f"the assignment's checks: {exc}")
+        else:
+            plan = needed.plan(nb, {i: reads.get(notebook_metadata.grade_id(nb.cells[i]), frozenset())
+                                    for i in cells}, cells)
+    nb.metadata[SKIPPED_CELLS_KEY] = list(plan.skipped)
+    return nb, plan
 
 
 def kernel_env(scratch):
@@ -178,7 +213,7 @@ def run_prepared(scratch, prepared, *, course_dir, settings, slot=0):
 
 
 def execute(*, student, submission_dir, notebook_name, workdir, course_dir, settings, slot=0,
-            content_hash=None, seed=None):
+            content_hash=None, seed=None, mode="needed"):
     """Execute one submission; returns an ExecutionResult dict. Never raises for the student's
     faults: they become ``state`` and ``message``. ``seed``: the grading-time inputs' seed
     (``journal.grading_seed``); the judge rebuilds the same inputs from it."""
@@ -187,7 +222,8 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
         seed = secrets.randbits(31)
     result = {"type": "ExecutionResult", "student": student, "hash": content_hash,
               "state": "completed", "message": "", "duration_s": 0.0, "observations": None,
-              "sandboxed": bool(settings.enabled), "seed": int(seed)}
+              "sandboxed": bool(settings.enabled), "seed": int(seed),
+              "plan": {"mode": mode, "skipped": [], "reason": "", "requested": mode}}
     os.makedirs(workdir, exist_ok=True)
     repairs = []
     try:
@@ -197,7 +233,7 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
     result["flags"] = [{"cell": 0, "line": 0, "code": "", "severity": "notice", "why": f"notebook: {why}"}
                        for why in repairs] + _scan(nb, submission_dir, notebook_name)   # read, before it runs
     try:
-        return _run(result, nb, submission_dir, workdir, course_dir, settings, slot)
+        return _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode)
     except OSError as exc:      # the grading machine's fault (disk full, ...): nothing is held against the student
         return dict(result, state="grader_fault",
                     message=f"{type(exc).__name__}: {exc}; the submission will be executed again on the next run")
@@ -220,14 +256,16 @@ def _scan(nb, submission_dir, notebook_name):
                          "why": f"could not be read by the grader's code scan ({type(exc).__name__})"}]
 
 
-def _run(result, nb, submission_dir, workdir, course_dir, settings, slot):
+def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode):
     scratch = tempfile.mkdtemp(prefix=f"grade-{result['student']}-", dir=settings.scratch_dir or None)
     try:
         # The grader's copy of the submission's folder: files the student shipped beside the
         # notebook too, but only regular files, and none that configure the kernel.
         result["flags"] += scratch_mod.copy_submission(submission_dir, scratch)
         prepared = os.path.join(scratch, scratch_mod.GRADER_PREFIX + "prepared.ipynb")
-        nbformat.write(prepare(nb, result["seed"]), prepared)
+        nb, plan = prepare(nb, result["seed"], mode, _release(course_dir))
+        result["plan"] = dict(plan.to_json(), requested=mode)
+        nbformat.write(nb, prepared)
         run = run_prepared(scratch, prepared, course_dir=course_dir, settings=settings, slot=slot)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

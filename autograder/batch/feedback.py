@@ -22,6 +22,9 @@ _TEMPLATE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=
 <div class="{{ mark }}">
 <h2>Your automatic grade: {{ "%g"|format(score) }} / {{ "%g"|format(possible) }}</h2>
 {% if reason %}<p><b>Note:</b> {{ reason }}</p>{% endif %}
+{% if skipped %}<p>The grader ran the cells your grade depends on (your functions, the data they use, the cells that
+define them) and not the other {{ skipped }} code cell{{ "s" if skipped != 1 }} (demonstrations, training runs, plots, your own
+experiments): no grade depends on them, so they show the outputs you saved.</p>{% endif %}
 <table style="border-collapse: collapse">
 <tr><th style="{{ cell }}">check</th><th style="{{ cell }}">points</th><th style="{{ cell }}">what the grader found</th></tr>
 {% for r in results %}
@@ -119,6 +122,7 @@ def summary_cell(judgement, with_reference=True):
                        "png": curve_png(entry, reference, f"{entry.get('label') or builder}, {profile} profile")})
     results = [dict(r, hidden=bool(CHECKS.get(r["name"]) and CHECKS[r["name"]].hidden)) for r in judgement["results"]]
     html = _TEMPLATE.render(mark=SUMMARY_MARK, cell="padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left", score=judgement["score"], possible=judgement["possible"],
-                            reason=judgement.get("reason") or "", results=results, curves=curves)
+                            reason=judgement.get("reason") or "", results=results, curves=curves,
+                            skipped=int((judgement.get("plan") or {}).get("skipped") or 0))
     return nbformat.v4.new_markdown_cell(html)
 

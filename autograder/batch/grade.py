@@ -65,18 +65,24 @@ def select(found, students):
     return dict(sorted(chosen.items()))
 
 
-def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_settings, seed=None, slot=0, gpu=None):
+EXECUTE_LINES = {"needed": "Cells: those a grade depends on (c.Batch.execute = 'needed'; 'all' runs every cell)",
+                 "all": "Cells: all of them, as nbgrader runs them (c.Batch.execute = 'all')"}
+
+
+def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_settings, seed=None, slot=0, gpu=None,
+                 mode="needed"):
     """One submission's execution (module-level, so Ray can ship it); whatever happens is
     this student's result."""
     try:
         activate(course_dir)        # a Ray worker is a process of its own: the course's assignment
         return execute(student=student, submission_dir=folder, notebook_name=f"{current().name}.ipynb",
                        workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
-                       slot=slot, content_hash=content_hash, seed=seed)
+                       slot=slot, content_hash=content_hash, seed=seed, mode=mode)
     except Exception as exc:
         return {"type": "ExecutionResult", "student": student, "hash": content_hash, "state": "failed",
                 "message": f"the grader could not run this submission: {type(exc).__name__}: {clean_text(exc, 300)}",
-                "duration_s": 0.0, "observations": None, "flags": [], "sandboxed": bool(sandbox_settings.get("enabled"))}
+                "duration_s": 0.0, "observations": None, "flags": [], "sandboxed": bool(sandbox_settings.get("enabled")),
+                "plan": {"mode": mode, "skipped": [], "reason": "", "requested": mode}}
 
 
 def retrain_task(*, config, protocol, optimizer, profile, slot=0, gpu=None):
@@ -100,8 +106,12 @@ def _make_pool(ray_address, workers):
     return LocalPool(workers)
 
 
-def _execute_all(course_dir, journal, found, hashes, box, pool, show):
-    todo = [s for s in found if (journal.read(s, "execution") or {}).get("hash") != hashes[s]]
+def _execute_all(course_dir, journal, found, hashes, box, pool, show, mode="needed"):
+    def done(student):
+        # An execution counts for the same bytes run the same way (c.Batch.execute).
+        record = journal.read(student, "execution") or {}
+        return record.get("hash") == hashes[student] and (record.get("plan") or {}).get("requested", "all") == mode
+    todo = [s for s in found if not done(s)]
     progress = StageProgress("execute", len(found), enabled=show)
     progress.skip(len(found) - len(todo))
     # Byte-identical submissions run once; the others copy the result.
@@ -110,7 +120,7 @@ def _execute_all(course_dir, journal, found, hashes, box, pool, show):
         leaders.setdefault(hashes[student], []).append(student)
     jobs = [dict(course_dir=course_dir, student=group[0], folder=found[group[0]],
                  workdir=journal.workdir(group[0]), content_hash=h, sandbox_settings=_sandbox_traits(box),
-                 seed=grading_seed(course_dir, h))
+                 seed=grading_seed(course_dir, h), mode=mode)
             for h, group in leaders.items()]
     groups = list(leaders.values())
     for index, result in pool.map(execute_task, jobs):
@@ -256,6 +266,7 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     from ..retrain.protocols import PROFILE_VARIABLE, profile_line
     if show_progress:
         print(profile_line(), file=sys.stderr, flush=True)
+        print(EXECUTE_LINES[batch.execute], file=sys.stderr, flush=True)
     os.environ[PROFILE_VARIABLE] = current_profile()    # one profile for the whole batch
     from . import integrity
     before = integrity.snapshot(course_dir)
@@ -270,7 +281,8 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     gpus = visible_gpus()
     timings = {}
     t = time.monotonic()
-    executions, execution_counts = _execute_all(course_dir, journal, found, hashes, box, pool, show_progress)
+    executions, execution_counts = _execute_all(course_dir, journal, found, hashes, box, pool, show_progress,
+                                                batch.execute)
     timings["execute_s"] = time.monotonic() - t
     t = time.monotonic()
     slots = batch.retrain_slots or max(len(gpus), 1)
@@ -296,7 +308,11 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
                "flagged": {s: [flag_line(f) for f in j["flags"]] for s, j in judgements.items() if j.get("flags")},
                "withheld": {s: j["hash"] for s, j in judgements.items() if j.get("withheld")},
                "not_recorded": not_recorded, "integrity": checked, "timings": timings,
-               "profile": current_profile()}
+               "profile": current_profile(), "execute": batch.execute,
+               # Where the cell graph could not tell which cells a grade needs: every cell ran.
+               "ran_in_full": {s: (j.get("plan") or {}).get("reason", "") for s, j in graded.items()
+                               if batch.execute == "needed" and (j.get("plan") or {}).get("mode") == "all"
+                               and j.get("state") not in ("unreadable",)}}
     # The class's figures cover everyone recorded, also those a --student run left alone.
     whole = {**_recorded_before(journal, everyone, found), **graded}
     summary["class_size"] = len(everyone)

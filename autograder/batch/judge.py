@@ -91,7 +91,16 @@ def judge_safely(execution, reviewed=False):
                 "state": "failed", "reason": reason, "score": 0.0,
                 "possible": sum(r.possible for r in results), "results": [r.to_dict() for r in results],
                 "log": "", "sweep": None, "retrained": {}, "flags": execution.get("flags") or [],
-                "withheld": False, "reviewed": bool(reviewed)}
+                "withheld": False, "reviewed": bool(reviewed), "plan": execution_plan(execution)}
+
+
+def execution_plan(execution):
+    """What ran of the notebook, as the feedback and the report say it: {"mode", "skipped" (the
+    number of code cells not run), "reason"} (read from the execution record: validated)."""
+    plan = execution.get("plan") if isinstance(execution.get("plan"), dict) else {}
+    skipped = plan.get("skipped") if isinstance(plan.get("skipped"), list) else []
+    return {"mode": plan.get("mode") if plan.get("mode") in ("needed", "all") else "all",
+            "skipped": len(skipped), "reason": clean_text(plan.get("reason") or "", 300)}
 
 
 def judge(execution, reviewed=False):
@@ -124,7 +133,7 @@ def judge(execution, reviewed=False):
             "results": [r.to_dict() for r in results], "log": log.getvalue()[-4000:],
             "sweep": observations.sweep,
             "retrained": _retrained(subject), "flags": execution.get("flags") or [],
-            "withheld": bool(withheld), "reviewed": bool(reviewed)}
+            "withheld": bool(withheld), "reviewed": bool(reviewed), "plan": execution_plan(execution)}
 
 
 def _retrained(subject):

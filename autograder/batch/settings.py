@@ -5,7 +5,7 @@
 """
 import os
 
-from traitlets import Bool, Dict, Float, Integer, List, Unicode
+from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode
 from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -40,6 +40,11 @@ class Batch(Configurable):
     workers = Integer(0, help="Submissions executed at once; 0: the number of CPUs.").tag(config=True)
     retrain_slots = Integer(0, help="Retraining jobs at once; 0: one per GPU, or 1 "
                                     "without GPUs.").tag(config=True)
+    execute = Enum(["needed", "all"], "needed",
+                   help="Which cells of a submission run while grading: 'needed', the cells a grade "
+                        "depends on (the cell dependency graph, batch/needed.py; everything where it "
+                        "cannot know), or 'all', every cell as nbgrader runs them. The others keep the "
+                        "student's own outputs.").tag(config=True)
     reviewed = Dict(help="Flagged submissions you reviewed and trust: {student: the first "
                          "characters (8 or more) of the submission hash the report shows}. "
                          "A changed submission is withheld again.").tag(config=True)

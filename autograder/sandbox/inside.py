@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVATION_MIME
+from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVATION_MIME, SKIPPED_CELLS_KEY
 
 # The kernel starts with PYTHONSAFEPATH (no folder of the notebook on sys.path), imports the
 # grader, then puts the notebook's folder at the *end* of sys.path: a student's own helper.py
@@ -50,6 +50,12 @@ def limited_client_class():
         max_output_kb = 256
         channel = None                  # callable(record): the observations' way out
         observation_cells = frozenset()
+        skipped_cells = frozenset()     # no grade depends on them: left as the student saved them
+
+        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            if cell_index in self.skipped_cells:
+                return cell
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
         def output(self, outs, msg, display_id, cell_index):
             data = msg.get("content", {}).get("data")
@@ -117,6 +123,7 @@ def main(prepared, channel_fd, cell_timeout, max_output_kb=256):
     client_class.max_output_kb = max_output_kb
     client_class.channel = staticmethod(send)
     client_class.observation_cells = frozenset(nb.metadata.get(OBSERVATION_CELLS_KEY, ()))
+    client_class.skipped_cells = frozenset(nb.metadata.get(SKIPPED_CELLS_KEY, ())) - client_class.observation_cells
     client = client_class(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
                           interrupt_on_timeout=True, startup_timeout=120,
                           resources={"metadata": {"path": os.getcwd()}},

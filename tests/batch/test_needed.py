@@ -1,0 +1,184 @@
+"""The cell dependency graph (``batch.needed``) on hand-written cells: which cells a grade
+depends on, and where the analysis must give up and run everything. Milliseconds each."""
+import nbformat
+import pytest
+
+from autograder.assignment import current
+from autograder.batch import needed
+
+SETUP = "import numpy as np\nfrom tensorflow import keras\nfrom tensorflow.keras import layers"
+
+
+def notebook(*cells):
+    """Code cells (a str) and markdown cells (("md", text)); "OBS" marks an observation cell."""
+    nb = nbformat.v4.new_notebook()
+    for cell in cells:
+        if isinstance(cell, tuple):
+            nb.cells.append(nbformat.v4.new_markdown_cell(cell[1]))
+        else:
+            nb.cells.append(nbformat.v4.new_code_cell("pass  # observation" if cell == "OBS" else cell))
+    return nb
+
+
+def run(nb, reads):
+    """The plan for ``nb`` whose "OBS" cells each read ``reads``."""
+    obs = [i for i, c in enumerate(nb.cells) if c.source == "pass  # observation"]
+    return needed.plan(nb, {i: set(reads) for i in obs}, obs)
+
+
+def ran(plan):
+    return sorted(plan.run)
+
+
+def test_builder_and_what_it_reads_run_demonstrations_do_not():
+    nb = notebook(SETUP,                                                      # 0 imports
+                  "X_train = np.zeros((10, 4))\nEPOCHS = 3",                  # 1 data
+                  ("md", "## demo"),
+                  "def build(rate):\n    return keras.Sequential([layers.Dropout(rate)])",   # 3
+                  "m = build(0.5)\nm.compile('adam', 'mse')\nm.fit(X_train, X_train, epochs=EPOCHS)",  # 4
+                  "import matplotlib.pyplot as plt\nplt.plot([1, 2])",        # 5 a plot
+                  "OBS")                                                     # 6
+    plan = run(nb, {"build"})
+    assert plan.mode == "needed"
+    assert ran(plan) == [0, 3, 6] and plan.skipped == (1, 4, 5)
+
+
+def test_free_names_of_functions_transitively_and_a_helper_in_an_extra_cell():
+    nb = notebook(SETUP,
+                  "EPOCHS = 3\nWIDTH = 64",                                   # 1 read by a helper's body
+                  "def _block(units):\n    return [layers.Dense(units * SCALE)]",   # 2 helper, reads SCALE
+                  "SCALE = 2",                                               # 3 later cell, before the check
+                  "def build():\n    return keras.Sequential(_block(WIDTH))",  # 4 the builder
+                  "history = build().fit(np.ones((2, 2)), epochs=EPOCHS)",   # 5 demo
+                  "OBS")
+    plan = run(nb, {"build"})
+    assert ran(plan) == [0, 1, 2, 3, 4, 6]
+    assert 5 in plan.skipped
+
+
+def test_a_name_rebound_later_runs_every_binding_before_the_check_and_none_after():
+    nb = notebook("RATES = [0.1]",
+                  "RATES = RATES + [0.2]",
+                  "demo = 1",
+                  "OBS",
+                  "RATES = []")                                             # after the last check: never read
+    plan = run(nb, {"RATES"})
+    assert ran(plan) == [0, 1, 3] and plan.skipped == (2, 4)
+
+
+def test_in_place_changes_of_a_needed_name_run():
+    nb = notebook("import random\nRATES = [0.3, 0.1]",
+                  "RATES.sort()",                                            # mutating method
+                  "RATES[0] = 0.0",                                          # item store
+                  "random.shuffle(RATES)",                                   # library call changing it in place
+                  "print(sorted(RATES))",                                    # reads only
+                  "OBS")
+    plan = run(nb, {"RATES"})
+    assert ran(plan) == [0, 1, 2, 3, 5] and plan.skipped == (4,)
+
+
+def test_a_function_that_writes_a_global_binds_it_where_it_is_called():
+    nb = notebook("def configure():\n    global WIDTH\n    WIDTH = 128",
+                  "configure()",                                             # binds WIDTH through the call
+                  "def build():\n    return WIDTH",
+                  "unrelated = 2",
+                  "OBS")
+    plan = run(nb, {"build"})
+    assert ran(plan) == [0, 1, 2, 4]
+
+
+def test_class_decorator_and_default_arguments():
+    nb = notebook("def register(f):\n    REGISTRY.append(f)\n    return f",   # 0 decorator with an effect
+                  "REGISTRY = []",                                           # 1
+                  "UNITS = 32",                                              # 2 read by a default argument
+                  "class Block:\n    size = BASE\n    def make(self):\n        return HELPER()",  # 3
+                  "BASE = 1\nHELPER = list",                                 # 4 (read by the class body at once: before 3 only)
+                  "@register\ndef build(units=UNITS, act=lambda x: x * K):\n    return Block().make()",  # 5
+                  "K = 3",                                                   # 6 read by the lambda default when called
+                  "OBS")
+    plan = run(nb, {"build"})
+    # 5 reads register, UNITS (now), Block, K (when called); register's body reads REGISTRY;
+    # Block's method reads HELPER when called, so cell 4 runs too (bound before the check).
+    assert ran(plan) == [0, 1, 2, 3, 4, 5, 6, 7]
+    nb2 = notebook("UNITS = 32", "def build(units=UNITS):\n    return units", "UNITS = 64", "OBS")
+    assert ran(run(nb2, {"build"})) == [0, 1, 3]     # the default was read when 1 ran: 2 is not needed
+
+
+def test_cells_with_effects_the_grader_cannot_see_always_run():
+    nb = notebook(SETUP,
+                  "keras.utils.set_random_seed(1)",                          # library state
+                  "!wget -q http://example.org/x",                           # the shell
+                  "%pip install tqdm",
+                  "from helpers import *",                                   # unknown names
+                  "keras.Model.fit = None",                                  # a library patched
+                  "%matplotlib inline\nplt_demo = 1",                        # an inert magic: skippable
+                  "OBS")
+    plan = run(nb, set())
+    assert ran(plan) == [0, 1, 2, 3, 4, 5, 7] and plan.skipped == (6,)
+
+
+def test_code_magics_are_read_as_code():
+    nb = notebook("%%time\nA = 1\nB = 2", "%time C = A + 1", "%%capture out\nD = 4", "OBS")
+    plan = run(nb, {"C", "out"})
+    assert ran(plan) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("source, why", [
+    ("exec('X = 1')", "exec"), ("x = eval('1')", "eval"), ("globals()['build'] = print", "globals()"),
+    ("vars()['a'] = 1", "vars()"), ("get_ipython().user_ns['a'] = 1", "get_ipython()"),
+    ("%run other.ipynb", "%run"), ("import importlib\nm = importlib.import_module('x')", "importlib"),
+    ("import builtins\nbuiltins.len = None", "builtins"), ("f = lambda: 0\nf.__globals__['a'] = 1", "namespace"),
+    ("%store -r data", "%store"),
+])
+def test_what_static_analysis_cannot_follow_runs_everything(source, why):
+    nb = notebook("def build():\n    return 1", "demo = 2", source, "OBS")
+    plan = run(nb, {"build"})
+    assert plan.mode == "all" and why in plan.reason
+    assert not plan.skipped
+
+
+def test_even_in_a_cell_that_would_be_skipped():
+    nb = notebook("def build():\n    return 1", "OBS", "exec('build = None')", "OBS")
+    assert run(nb, {"build"}).mode == "all"
+
+
+def test_a_cell_that_does_not_parse_binds_nothing_and_a_crashing_cell_is_read_as_written():
+    nb = notebook("def build(:\n    return 1",                                 # a syntax error: fails when run
+                  "raise ValueError('boom')\nW = 1",                          # crashes: still a binder of W
+                  "def build():\n    return W",
+                  "OBS")
+    assert ran(run(nb, {"build"})) == [1, 2, 3]
+
+
+def test_too_long_or_too_deep_runs_everything():
+    nb = notebook("x = " + "+".join(["1"] * 100_000), "OBS")
+    assert run(nb, set()).mode == "all"
+    nb = notebook("x = 1\n" + "#" * (needed.MAX_SOURCE + 1), "OBS")
+    assert run(nb, set()).mode == "all"
+
+
+def test_the_grader_s_observation_cells_and_what_follows_the_last_are_not_read():
+    nb = notebook("A = 1", "B = 2", "OBS", "check_all(globals())")
+    nb.cells[2].source = "__import__('x').observe('ex1_rates', globals(), 0)"
+    plan = needed.plan(nb, {2: {"A"}}, [2])
+    assert plan.mode == "needed" and ran(plan) == [0, 2] and plan.skipped == (1, 3)
+
+
+def test_module07_checks_read_what_their_declaration_says():
+    reads = needed.check_reads(current())
+    assert reads["ex1_rates"] == {"DROPOUT_RATES"}
+    assert reads["ex1_sweep"] == reads["ex1_sweep_honest"] == {"create_dropout_model", "run_dropout_sweep"}
+    assert reads["ex1_accuracy"] == {"create_dropout_model", "sweep_results"}
+    assert reads["ex2_bn_before"] == {"create_bn_before_activation", "create_bn_after_activation",
+                                      "create_no_bn_baseline"}
+    assert reads["ex3_load"] == reads["ex3_load_split"] == {"load_cifar10_flat"}
+    assert reads["ex3_early_stopping"] == {"make_early_stopping"}
+    assert reads["ex3_model"] == {"create_cifar_model", "create_cifar_baseline"}
+
+
+def test_a_check_reading_a_computed_name_cannot_be_listed():
+    def observe(subject, inputs):
+        name = "x" + "y"
+        return subject.value(name)
+    with pytest.raises(needed.Unknowable):
+        needed._names_read(observe, set())
