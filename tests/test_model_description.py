@@ -148,3 +148,22 @@ def test_an_initializer_that_carries_values_is_refused(initializer):
     config["config"]["layers"][-1]["config"]["kernel_initializer"] = keras.saving.serialize_keras_object(
         keras.initializers.Constant(0.05))
     check_config(config, input_dim=4)           # one number is an initializer's kind, not weights
+
+
+@pytest.mark.parametrize("optimizer, refused", [
+    (keras.optimizers.Adam(1e-3), False),
+    (keras.optimizers.SGD(0.1, momentum=0.9), False),
+    (keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, 1000)), False),
+    (keras.optimizers.Adam(1e-9), True),             # a model that cannot move from where it starts
+    (keras.optimizers.SGD(50.0), True),
+    (keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-12, 100, 0.9)), True),
+    (keras.optimizers.Adam(keras.optimizers.schedules.PiecewiseConstantDecay([10], [1e-3, 1e-8])), True),
+])
+def test_the_learning_rate_is_held_to_the_stated_range(optimizer, refused):
+    from autograder.retrain.safety import check_optimizer
+    config = keras.saving.serialize_keras_object(optimizer)
+    if refused:
+        with pytest.raises(RetrainRefused, match="Expected a learning rate between 1e-05 and 1"):
+            check_optimizer(config)
+    else:
+        check_optimizer(config)

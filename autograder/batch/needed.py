@@ -20,11 +20,15 @@ does. What is not followed: a library call that changes its argument in place be
 """
 import ast
 import builtins
+import functools
 import inspect
 import symtable
 import textwrap
-import threading
 from dataclasses import dataclass, field
+
+from IPython.core.inputtransformer2 import TransformerManager
+
+from .suspicious import PARSE_LOCK, installed_top_level
 
 # What makes a notebook's bindings unknowable before it runs.
 DYNAMIC_NAMES = {"exec": "runs code built at run time (exec)", "eval": "evaluates code at run time (eval)",
@@ -33,32 +37,64 @@ DYNAMIC_NAMES = {"exec": "runs code built at run time (exec)", "eval": "evaluate
                  "__import__": "imports by name at run time", "importlib": "imports by name at run time (importlib)",
                  "get_ipython": "drives IPython itself (get_ipython())", "__builtins__": "reaches the builtins",
                  "builtins": "changes the builtins", "__main__": "reaches the notebook's module",
-                 "import_ipynb": "imports a notebook", "__dict__": "reads or writes a namespace by name"}
+                 "import_ipynb": "imports a notebook", "__dict__": "reads or writes a namespace by name",
+                 "__name__": "reaches the notebook's module by name"}
+DYNAMIC_ATTRIBUTES = {"__dict__", "__globals__", "f_globals", "f_locals", "modules", "__builtins__"}
 # Line and cell magics that bind nothing and read nothing (display, configuration of the display).
-INERT_MAGICS = {"matplotlib", "config", "precision", "pylab", "html", "HTML", "markdown", "latex",
-                "javascript", "js", "svg", "who", "whos", "who_ls", "pwd", "history", "lsmagic", "magic",
+INERT_MAGICS = {"matplotlib", "config", "precision", "html", "HTML", "markdown", "latex",
+                "javascript", "js", "svg", "who", "whos", "pwd", "history", "lsmagic", "magic",
                 "pdoc", "pdef", "psource", "pinfo", "pinfo2", "xmode", "colors", "page"}
 # Magics whose argument or body is Python code run in the notebook's namespace.
 CODE_MAGICS = {"time", "timeit", "capture", "prun"}
-# Magics with effects the grader cannot see (the shell, files, installs, the environment):
-# their cells always run.
+# Magics with effects the grader cannot see (the shell, files, installs, the environment, names
+# bound by the magic itself): their cells always run.
 EFFECT_MAGICS = {"pip", "conda", "system", "sx", "bash", "sh", "script", "writefile", "file", "env", "cd",
-                 "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport", "set_env", "mkdir"}
-# Methods that change the object they are called on (Python's containers, NumPy arrays, Keras
-# models): calling one on a notebook name binds that name again.
-MUTATING_METHODS = {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
-                    "update", "setdefault", "add", "discard", "difference_update", "intersection_update",
-                    "symmetric_difference_update", "fill", "resize", "put", "itemset", "setflags", "partition",
-                    "byteswap", "shuffle", "compile", "set_weights", "load_weights", "build", "fit",
-                    "train_on_batch", "add_weight", "assign", "assign_add", "assign_sub", "seed", "__setitem__",
-                    "__delitem__", "__iadd__", "write", "close"}
-# Functions that change an argument in place.
-MUTATING_FUNCTIONS = {"shuffle", "copyto", "put", "place", "putmask", "fill_diagonal", "setattr", "delattr"}
-# Calls on a library that change global state every later cell sees (seeds, configuration).
-STATEFUL_PREFIXES = ("set", "seed", "enable", "disable", "use", "reset", "clear", "register", "rc",
-                     "install", "patch", "config", "experimental_", "filterwarnings", "simplefilter")
+                 "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport", "set_env", "mkdir", "pylab"}
+# Methods and functions that change their first argument or the object they are called on
+# (Python's containers, collections, heapq, NumPy, pandas, files, iterators, Keras models).
+MUTATING = {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
+            "update", "setdefault", "add", "discard", "difference_update", "intersection_update",
+            "symmetric_difference_update", "fill", "resize", "put", "itemset", "setflags", "partition",
+            "byteswap", "shuffle", "permutation_", "compile", "set_weights", "load_weights", "build", "fit",
+            "train_on_batch", "add_weight", "assign", "assign_add", "assign_sub", "seed", "__setitem__",
+            "__delitem__", "__setattr__", "__delattr__", "__iadd__", "__next__", "write", "writelines", "close",
+            "read", "readline", "readlines", "seek", "truncate", "send", "throw", "next", "appendleft",
+            "extendleft", "popleft", "rotate", "heappush", "heappop", "heapify", "heapreplace", "heappushpop",
+            "copyto", "place", "putmask", "fill_diagonal", "setattr", "delattr", "iadd", "isub", "imul",
+            "setitem", "delitem", "cache_clear", "reset_states", "set_params", "set_value"}
+# Calls that change state every later cell sees (seeds, configuration, the working folder).
+STATEFUL_PREFIXES = ("set", "seed", "manual_seed", "enable", "disable", "use", "reset", "clear", "register",
+                     "rc", "install", "patch", "config", "experimental_", "filterwarnings", "simplefilter",
+                     "chdir", "putenv", "unsetenv", "umask", "getcontext", "style")
+# Calls that write files a later cell may read: by these names on anything, and by the others
+# only on a library (``os.replace``, not ``str.replace``).
+FILE_WRITES = {"save", "savez", "savez_compressed", "savetxt", "to_csv", "to_pickle", "to_parquet", "to_excel",
+               "to_hdf", "write_text", "write_bytes", "makedirs", "mkdir", "unlink", "rmtree", "copyfile",
+               "copytree", "symlink", "savefig", "save_weights", "urlretrieve", "extractall", "touch", "get_file"}
+LIBRARY_FILE_WRITES = {"dump", "remove", "rename", "replace", "copy", "copy2", "move", "export", "to_json",
+                       "write", "system", "run", "call", "check_call", "check_output", "Popen"}
+# Methods that only read their object: calling any other method of a notebook name may change
+# it (a random generator's draw, a file's read, a model's fit, a method of the student's class).
+PURE_METHODS = {"copy", "astype", "reshape", "flatten", "ravel", "transpose", "mean", "sum", "std", "var",
+                "min", "max", "argmax", "argmin", "any", "all", "round", "tolist", "item", "dot", "clip",
+                "cumsum", "prod", "squeeze", "nonzero", "view", "keys", "values", "items", "get", "count",
+                "index", "format", "join", "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper",
+                "startswith", "endswith", "find", "encode", "decode", "title", "summary", "predict",
+                "evaluate", "count_params", "get_config", "to_json", "get_weights", "get_layer", "numpy",
+                "head", "tail", "describe", "to_numpy", "isnull", "isna", "unique", "nunique", "value_counts",
+                "groupby", "sort_values", "plot", "hist", "scatter", "bar", "imshow", "set_xlabel", "set_ylabel",
+                "set_title", "legend", "grid", "set_xticks", "set_yticks", "set_xlim", "set_ylim", "axhline",
+                "axvline", "annotate", "text", "tight_layout", "subplots", "is_integer", "conjugate",
+                "__len__", "__getitem__", "__contains__", "__repr__", "__str__"}
+# Of those, the ones whose purpose is to change their first argument (random.shuffle(x),
+# heapq.heappush(h, ...)); the others change it only when called on a type or module
+# (list.append(x, ...), np.ndarray.sort(x)).
+FIRST_ARGUMENT = {"shuffle", "copyto", "place", "putmask", "fill_diagonal", "setattr", "delattr", "heappush",
+                  "heappop", "heapify", "heapreplace", "heappushpop", "iadd", "isub", "imul", "setitem",
+                  "delitem", "next", "permutation_"}
+STATE = "<state>"   # an effect on state that has no name: a cell causing it always runs
 MAX_SOURCE = 200_000        # characters per cell: longer is not analysed (the notebook runs in full)
-_LOCK = threading.Lock()    # CPython 3.11's parser is not safe across threads (see suspicious.py)
+_BUILTINS = frozenset(dir(builtins))
 
 
 class Unknowable(Exception):
@@ -67,15 +103,27 @@ class Unknowable(Exception):
 
 @dataclass(frozen=True)
 class CellInfo:
-    """What one code cell binds and reads. ``reads``: names read when the cell runs;
-    ``deferred``: names its functions and classes read when they are called. ``always``: why
-    the cell runs whatever is needed (its effects are not names), else ""."""
+    """What one code cell binds and reads. ``binds``: names it assigns, imports, deletes or
+    changes in place; ``mutates``: those it changes in place (they are also the objects other
+    names may share); ``reads``: names read when the cell runs, before the cell binds them;
+    ``deferred``: names its functions and classes read when they are called. ``owners``: for
+    each function or class it defines, the names its body refers to, its effects (names it
+    binds or changes when called, ``STATE``) and whether it changes its arguments. ``calls``:
+    (function name, names of its arguments) of the calls it makes at its top level.
+    ``aliases``: {name: names whose objects it may share}. ``always``: why the cell runs
+    whatever is needed, else ""."""
     index: int
     binds: frozenset = frozenset()
+    mutates: frozenset = frozenset()
     reads: frozenset = frozenset()
     deferred: frozenset = frozenset()
-    calls: frozenset = frozenset()        # notebook names referenced (whose effects it may cause)
-    effects: dict = field(default_factory=dict)     # function name -> names it binds when called
+    refs: dict = field(default_factory=dict)
+    effects: dict = field(default_factory=dict)
+    mutators: frozenset = frozenset()
+    calls: tuple = ()
+    aliases: dict = field(default_factory=dict)
+    defined: frozenset = frozenset()
+    assigned: frozenset = frozenset()
     always: str = ""
 
 
@@ -86,6 +134,7 @@ class Plan:
     run: frozenset = frozenset()
     skipped: tuple = ()
     reason: str = ""
+    why: dict = field(default_factory=dict, compare=False)     # cell index -> why it runs
 
     def to_json(self):
         return {"mode": self.mode, "skipped": list(self.skipped), "reason": self.reason}
@@ -95,7 +144,6 @@ def python_source(source):
     """The cell as the Python IPython runs (magics turned into calls), or Unknowable."""
     if len(source) > MAX_SOURCE:
         raise Unknowable(f"a cell of {len(source)} characters is longer than the analysis reads")
-    from IPython.core.inputtransformer2 import TransformerManager
     try:
         return TransformerManager().transform_cell(source)
     except Exception as exc:
@@ -103,7 +151,7 @@ def python_source(source):
 
 
 def _parse(code):
-    with _LOCK:
+    with PARSE_LOCK:      # the code scan's lock: CPython 3.11's parser fails across threads
         try:
             return ast.parse(code), symtable.symtable(code, "<cell>", "exec")
         except SyntaxError:
@@ -112,12 +160,53 @@ def _parse(code):
             raise Unknowable(f"a cell is nested too deeply to analyse ({type(exc).__name__})") from None
 
 
+def _roots(node):
+    """The names an attribute, item or call chain starts from (``a`` of ``a.b[0].c``; ``m`` of
+    ``type(m).x``: a call's arguments may be what it returns), without builtins."""
+    out, todo = set(), [node]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+            todo.append(node.value)
+        elif isinstance(node, ast.Call):     # f(x) may return x; x.part() may be part of x
+            todo += list(node.args) + [k.value for k in node.keywords]
+            todo += [node.func] if isinstance(node.func, ast.Attribute) else []
+        elif isinstance(node, ast.Name) and node.id not in _BUILTINS:
+            out.add(node.id)
+    return out
+
+
 def _root(node):
-    """The notebook name an attribute or item chain starts from (``a`` of ``a.b[0].c``); None
-    where it starts from a call's result (a new object) or an expression."""
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+    """The name an attribute chain starts from (``subject`` of ``subject.call``), else None."""
+    while isinstance(node, ast.Attribute):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _sources(node, imported=frozenset()):
+    """The names whose objects ``node``'s value may be or hold: every name it loads but the
+    functions it calls and the libraries whose functions it calls (``plt.subplots()`` makes a
+    new object); a notebook object's method counts (``W.reshape(3)`` may be a view of ``W``)."""
+    if node is None:
+        return set()
+    skip = set()
+    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        skip.add(id(call.func))
+        base = call.func
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Name) and base.id in imported:
+            skip.add(id(base))
+        elif isinstance(call.func, ast.Attribute):
+            # A notebook object's method returns its object's parts (a view), not its arguments:
+            # ``history = model.fit(X, ...)`` does not hold X.
+            skip |= {id(n) for arg in call.args + [k.value for k in call.keywords] for n in ast.walk(arg)}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            and id(n) not in skip and n.id not in _BUILTINS}
+
+
+def _final_name(func):
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
 def _magic(call):
@@ -136,13 +225,48 @@ def _magic(call):
     return "unknown", func.attr, None
 
 
+@functools.lru_cache(maxsize=1)
+def _installed():
+    return frozenset(installed_top_level())
+
+
+class _Scope:
+    """A function's names: its parameters, its locals, and which objects each local may share."""
+
+    def __init__(self, node, parent, method=None):
+        self.parent = parent
+        self.method = method or (parent.method if parent is not None else None)
+        args = node.args
+        self.params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} | \
+            {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        body = node.body if isinstance(node.body, list) else [node.body]
+        declared = {n for stmt in body for inner in ast.walk(stmt) if isinstance(inner, (ast.Global, ast.Nonlocal))
+                    for n in inner.names}
+        stored = {n.id for stmt in body for n in ast.walk(stmt)
+                  if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+        stored |= {n.name for stmt in body for n in ast.walk(stmt)
+                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        self.locals = (self.params | stored) - declared
+        self.aliases = {}
+
+    def local(self, name):
+        scope = self
+        while scope is not None:
+            if name in scope.locals:
+                return scope
+            scope = scope.parent
+        return None
+
+
 class _Reader:
     """Collects one cell's names, effects and the reasons it cannot be followed."""
 
-    def __init__(self, imported):
-        self.binds, self.reads, self.deferred, self.calls = set(), set(), set(), set()
-        self.effects, self.always = {}, ""
-        self.imported = imported
+    def __init__(self, imported, local_modules):
+        self.binds, self.mutates, self.reads, self.deferred = set(), set(), set(), set()
+        self.refs, self.effects, self.mutators, self.calls = {}, {}, set(), []
+        self.aliases, self.defined, self.always = {}, set(), ""
+        self.assigned = set()
+        self.imported, self.local_modules = imported, local_modules
 
     def code(self, code, nested=0):
         if nested > 2:
@@ -161,78 +285,186 @@ class _Reader:
             name = sym.get_name()
             if sym.is_assigned() or sym.is_imported():
                 self.binds.add(name)
+                self.assigned.add(name)
         for child in table.get_children():
-            self._child(child, self._owner(child, table))
+            self._child(child, child.get_name() if child.get_type() in ("function", "class") else None,
+                        immediate=child.get_type() == "class")
 
-    @staticmethod
-    def _owner(child, parent):
-        return child.get_name() if parent.get_type() == "module" else None
-
-    def _child(self, table, owner, outer_owner=None):
-        owner = owner or outer_owner
+    def _child(self, table, owner, immediate=False, method=None):
         for sym in table.get_symbols():
             name = sym.get_name()
             if sym.is_global() and sym.is_referenced():
                 self.deferred.add(name)
+                if owner:
+                    self.refs.setdefault(owner, set()).add(name)
             if sym.is_declared_global() and (sym.is_assigned() or sym.is_imported()):
-                self.effects.setdefault(owner, set()).add(name)
+                if immediate:                # a class body runs when the class is defined
+                    self.binds.add(name)
+                elif owner:
+                    self.effects.setdefault(owner, set()).add(name)
+                    if method:
+                        self.effects.setdefault("." + method, set()).add(name)
+                else:                        # a comprehension's or lambda's: at once, conservatively
+                    self.binds.add(name)
         for child in table.get_children():
-            self._child(child, None, owner)
+            self._child(child, owner, method=method or (child.get_name() if immediate else None))
+
+    def _effect(self, owner, scope, name):
+        self.effects.setdefault(owner, set()).add(name)
+        if scope is not None and scope.method:       # c.bump(): the method's effects, by its name
+            self.effects.setdefault("." + scope.method, set()).add(name)
+
+    def _state(self, owner, why, scope=None):
+        if owner is None:
+            self.always = self.always or why
+        else:
+            self._effect(owner, scope, STATE)
 
     def _tree(self, tree, nested):
         # IPython's own spelling of a magic names get_ipython: that use is read as the magic.
         magics = {id(n.func.value.func) for n in ast.walk(tree) if isinstance(n, ast.Call) and _magic(n)}
-        for node, owner in _nodes(tree):
+        called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        nodes = list(_nodes(tree))
+        # Which objects each name may share, first: the walk does not follow the code's order.
+        for node, owner, scope in nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    self._alias(target, _sources(node.value, self.imported), scope)
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                self._alias(node.target, _sources(node.iter, self.imported), scope)
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        self._alias(item.optional_vars, _sources(item.context_expr, self.imported), scope)
+        for node, owner, scope in nodes:
             if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES and id(node) not in magics:
                 raise Unknowable(f"a cell {DYNAMIC_NAMES[node.id]}")
-            if isinstance(node, ast.Attribute) and node.attr in ("__dict__", "__globals__", "f_globals", "f_locals"):
-                raise Unknowable(f"a cell {DYNAMIC_NAMES['__dict__']}")
+            if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES:
+                raise Unknowable(f"a cell {DYNAMIC_NAMES['__dict__']} (.{node.attr})")
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 if any(m.split(".")[0] in ("importlib", "builtins", "__main__", "import_ipynb") for m in modules):
                     raise Unknowable(f"a cell imports {modules[0]}")
                 if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
-                    self.always = self.always or f"imports every name of {node.module or 'a module'} (*)"
-            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
-                [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
-            for target in targets:
-                for element in (target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]):
-                    if isinstance(element, (ast.Attribute, ast.Subscript)):
-                        self._mutates(_root(element), owner, f"changes `{ast.unparse(element)[:60]}`")
+                    self._state(owner, f"imports every name of {node.module or 'a module'} (*)")
+                local = [m for m in modules if m.split(".")[0] in self.local_modules or
+                         isinstance(node, ast.ImportFrom) and node.level]
+                if local:
+                    self._state(owner, f"imports the notebook's own module {local[0] or '.'}, which may do anything")
+            if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                text = ast.unparse(node)[:60]
+                if "__class__" in text or "type(" in text:
+                    self._state(owner, f"changes a class through an instance (`{text}`)", scope)
+                self._mutate(_roots(node.value), owner, scope, f"changes `{text}`")
+            if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                self._mutate({node.target.id}, owner, scope, "")     # a list's += changes it in place
+            if isinstance(node, ast.NamedExpr) and scope is None and owner is None:
+                self.binds.add(node.target.id)
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                if isinstance(node.iter, ast.Name):      # iterating may consume an iterator
+                    self._mutate({node.iter.id}, owner, scope, "")
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in MUTATING \
+                    and id(node) not in called:
+                self._mutate(_roots(node.value), owner, scope, "")     # a mutating method passed on
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and scope is None \
+                    and owner is None:
+                self.defined.add(node.name)
+                if getattr(node, "decorator_list", None) and not all(
+                        _final_name(d) in ("staticmethod", "classmethod", "property", "dataclass")
+                        for d in node.decorator_list):
+                    self.mutators.add(node.name)   # a decorator may keep state (lru_cache): calls change it
+                    self.calls.append((node.name, frozenset()))   # ... or call the function at once
             if isinstance(node, ast.Call):
-                self._call(node, owner, nested)
+                self._call(node, owner, scope, nested)
 
-    def _mutates(self, name, owner, why):
-        if name is None:
+    def _alias(self, target, sources, scope):
+        names = {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        table = scope.aliases if scope is not None else self.aliases
+        for name in names:
+            table.setdefault(name, set()).update(sources)
+
+    def _resolve(self, names, scope):
+        """The global names and parameters the objects of ``names`` may be, through aliases."""
+        out, params, todo, seen = set(), set(), list(names), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            owner_scope = scope.local(name) if scope is not None else None
+            if owner_scope is None:
+                out.add(name)
+                todo += self.aliases.get(name, ()) if scope is None else ()
+            else:
+                if name in owner_scope.params:
+                    params.add(name)
+                todo += owner_scope.aliases.get(name, ())
+        return out, params
+
+    def _mutate(self, names, owner, scope, why):
+        if not names:
             return
-        if name in self.imported:       # a library's attribute or item: state every cell sees
-            self.always = self.always or f"{why}, which belongs to a library"
-        elif owner is None:
-            self.binds.add(name)
-        else:
-            self.effects.setdefault(owner, set()).add(name)
+        names, params = self._resolve(names, scope)
+        if params and owner:
+            self.mutators.add(owner)        # changes its arguments (or, a method, its object)
+            if scope is not None and scope.method:
+                self.mutators.add("." + scope.method)
+        for name in names:
+            if name in self.imported or name in _BUILTINS:
+                self._state(owner, f"{why or 'changes'} `{name}`, which belongs to a library", scope)
+            elif owner is None:
+                self.binds.add(name)
+                self.mutates.add(name)
+            else:
+                self._effect(owner, scope, name)
 
-    def _call(self, node, owner, nested):
+    def _call(self, node, owner, scope, nested):
         magic = _magic(node)
         if magic:
             return self._magic(magic, nested)
         func = node.func
-        if isinstance(func, ast.Attribute):
-            root = _root(func)
-            if root in self.imported:
-                if func.attr.startswith(STATEFUL_PREFIXES) or func.attr in MUTATING_FUNCTIONS and node.args:
-                    self.always = self.always or f"calls `{ast.unparse(func)[:60]}`, which changes a library's state"
-                    if func.attr in MUTATING_FUNCTIONS:
-                        for arg in node.args:
-                            self._mutates(_root(arg), owner, "")
-            elif func.attr in MUTATING_METHODS:
-                self._mutates(root, owner, "")
-        elif isinstance(func, ast.Name) and func.id in MUTATING_FUNCTIONS:
-            for arg in node.args[:1]:
-                self._mutates(_root(arg), owner, "")
+        name = _final_name(func)
+        if isinstance(func, ast.Name) and func.id == "get_ipython":
+            return                  # a magic's own get_ipython(), read as the magic above
+        receiver = _roots(func.value) if isinstance(func, ast.Attribute) else set()
+        if name is None:
+            self._mutate(_roots(func), owner, scope, "")       # calling what a call returned
+            return
+        library = isinstance(func, ast.Name) and func.id in self.imported or receiver & self.imported
+        chain = ast.unparse(func).split(".")
+        if library and (name.startswith(STATEFUL_PREFIXES) or "random" in chain):
+            # A library's random draw moves the generator every later draw continues from.
+            self._state(owner, f"calls `{ast.unparse(func)[:60]}`, which changes a library's state", scope)
+        if name in FILE_WRITES or name == "open" and _writes(node):
+            self._state(owner, f"calls `{ast.unparse(func)[:60]}`, which may write a file a later cell reads", scope)
+        if (name in LIBRARY_FILE_WRITES or name in MUTATING) and library:
+            self._state(owner, f"calls `{ast.unparse(func)[:60]}`, which may change a library's state or files", scope)
+        if name in MUTATING or any(k.arg == "inplace" for k in node.keywords):
+            self._mutate(receiver, owner, scope, "")
+            base = _root(func.value) if isinstance(func, ast.Attribute) else None
+            on_type = isinstance(func, ast.Name) or base in self.imported or base in _BUILTINS
+            if node.args and (name in FIRST_ARGUMENT or on_type):
+                self._mutate(_roots(node.args[0]), owner, scope, "")
+        elif isinstance(func, ast.Attribute) and name not in PURE_METHODS and not library:
+            self._mutate(receiver, owner, scope, "")          # a method may change its object
+            if owner is None:
+                resolved, _ = self._resolve(receiver, scope)
+                self.calls.append(("." + name, frozenset(resolved)))
         for keyword in node.keywords:
             if keyword.arg == "out":
-                self._mutates(_root(keyword.value), owner, "")
+                self._mutate(_roots(keyword.value), owner, scope, "")
+        if isinstance(func, ast.Name) and func.id not in _BUILTINS and func.id not in self.imported:
+            local = scope.local(func.id) if scope is not None else None
+            args = set().union(*[_roots(a) for a in node.args], *[_roots(k.value) for k in node.keywords])
+            if local is None:
+                resolved, params = self._resolve(args, scope)
+                if owner is None:
+                    self.calls.append((func.id, frozenset(resolved)))
+                else:   # a function calling another: its effects on the arguments are the caller's
+                    self.refs.setdefault(owner, set()).add(func.id)
+                    self.calls.append((func.id, frozenset(resolved | ({"<params of " + owner + ">"} if params else set()))))
+            else:
+                self._mutate({func.id}, owner, scope, "")       # calling a local value (a closure)
 
     def _magic(self, magic, nested):
         kind, name, code = magic
@@ -242,15 +474,31 @@ class _Reader:
             self.always = self.always or f"runs %{name}, whose effects the grader cannot see"
         elif name in CODE_MAGICS:
             if kind == "line":
-                self.code(code.lstrip("-"), nested + 1) if code and not code.lstrip().startswith("-") else None
+                if code and code.lstrip().startswith("-"):
+                    raise Unknowable(f"a cell runs %{name} with options")
+                self.code(python_source(code), nested + 1) if code else None
             else:
                 line, body = code
-                if name == "capture" and line and line.split()[-1].isidentifier():
+                if line and line.lstrip().startswith("-"):
+                    raise Unknowable(f"a cell runs %%{name} with options")
+                if name == "capture" and line:
+                    if not line.split()[-1].isidentifier():
+                        raise Unknowable("a cell runs %%capture with options")
                     self.binds.add(line.split()[-1])
                 if body:
-                    self.code(body, nested + 1)
+                    self.code(python_source(body), nested + 1)
         elif name not in INERT_MAGICS:
             raise Unknowable(f"a cell runs %{name}")
+
+
+def _writes(call):
+    """Whether ``open(...)`` may write: a mode with w, a, x or +, or one not written out."""
+    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    if mode is None:
+        return False
+    if not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)):
+        return True
+    return bool(set(mode.value) & set("wax+"))
 
 
 class _Exposed:
@@ -274,6 +522,8 @@ class _Exposed:
     def statement(self, node):
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             self.expr(node.value)
+            if isinstance(node, ast.AnnAssign):
+                self.expr(node.annotation)
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
                 self.store(target)
         elif isinstance(node, ast.AugAssign):
@@ -302,7 +552,8 @@ class _Exposed:
             self.branch(node.orelse)
             self.branch(node.finalbody)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for expr in node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d]:
+            for expr in node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d] \
+                    + _annotations(node):
                 self.expr(expr)
             self.bound.add(node.name)
         elif isinstance(node, ast.ClassDef):
@@ -311,7 +562,7 @@ class _Exposed:
             self.branch([n for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))])
             for method in node.body:
                 if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    for expr in method.decorator_list + method.args.defaults:
+                    for expr in method.decorator_list + method.args.defaults + _annotations(method):
                         self.expr(expr)
             self.bound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -370,30 +621,44 @@ class _Exposed:
                 self.expr(child)
 
 
+def _annotations(function):
+    """What a ``def`` evaluates when it runs: its parameters' and return annotations."""
+    args = function.args
+    out = [a.annotation for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]
+           if a is not None and a.annotation is not None]
+    return out + ([function.returns] if function.returns is not None else [])
+
+
 def _stored(target):
     return {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _nodes(tree):
-    """(node, owner) for every node of the cell: owner None where the node runs when the cell
-    runs, else the top-level function or class whose call runs it (decorators, default
-    arguments and class bodies run at once; function bodies when called)."""
-    todo = [(tree, None, None)]
+    """(node, owner, scope) for every node of the cell. ``owner``: None where the node runs when
+    the cell runs, else the top-level function or class whose call runs it (decorators, default
+    arguments, annotations and class bodies run at once; function bodies when called).
+    ``scope``: the innermost function (a ``_Scope``) whose body holds it, else None."""
+    todo = [(tree, None, None, None)]
     while todo:
-        node, owner, method_of = todo.pop()
-        yield node, owner
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            inner = owner or method_of or node.name
-            todo += [(n, owner, None) for n in node.decorator_list + [node.args]]
-            todo += [(n, inner, None) for n in node.body]
-            todo += [(node.returns, owner, None)] if node.returns else []
+        node, owner, method_of, scope = todo.pop()
+        yield node, owner, scope
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            inner = owner or method_of or (node.name if not isinstance(node, ast.Lambda) else None)
+            body_scope = _Scope(node, scope, node.name if method_of and not isinstance(node, ast.Lambda) else None)
+            outside = list(getattr(node, "decorator_list", [])) + [node.args]
+            outside += [node.returns] if getattr(node, "returns", None) else []
+            todo += [(n, owner, None, scope) for n in outside]
+            body = node.body if isinstance(node.body, list) else [node.body]
+            todo += [(n, inner, None, body_scope) for n in body]
         elif isinstance(node, ast.ClassDef):
-            todo += [(n, owner, None) for n in node.decorator_list + node.bases + node.keywords]
-            todo += [(n, owner, owner or node.name) for n in node.body]
+            todo += [(n, owner, None, scope) for n in node.decorator_list + node.bases + node.keywords]
+            todo += [(n, owner, owner or node.name, scope) for n in node.body]
         elif isinstance(node, ast.arguments):
-            todo += [(n, owner, None) for n in node.defaults + [d for d in node.kw_defaults if d is not None]]
+            annotations = [a.annotation for a in node.posonlyargs + node.args + node.kwonlyargs
+                           + [node.vararg, node.kwarg] if a is not None and a.annotation is not None]
+            todo += [(n, owner, None, scope) for n in node.defaults + [d for d in node.kw_defaults if d] + annotations]
         else:
-            todo += [(n, owner, None) for n in ast.iter_child_nodes(node)]
+            todo += [(n, owner, None, scope) for n in ast.iter_child_nodes(node)]
 
 
 def analyze(nb, skip=(), until=None):
@@ -403,79 +668,127 @@ def analyze(nb, skip=(), until=None):
     until = len(nb.cells) if until is None else until
     sources = [python_source(c.source) if c.cell_type == "code" and i < until and i not in skip else None
                for i, c in enumerate(nb.cells)]
-    imported = set()
+    imported, local_modules = set(), set()
     for code in sources:
         if code:
             tree, _ = _parse(code)
             for node in ast.walk(tree) if tree is not None else ():
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     imported.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+                    modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                    local_modules.update(m.split(".")[0] for m in modules if m and m.split(".")[0] not in _installed())
     infos = []
     for index, code in enumerate(sources):
         if code is None:
             infos.append(None)
             continue
-        reader = _Reader(imported)
-        reader.code(code)
-        infos.append(CellInfo(index, frozenset(reader.binds), frozenset(reader.reads),
-                              frozenset(reader.deferred),
-                              frozenset((reader.reads | reader.deferred) - set(dir(builtins))),
-                              {k: frozenset(v) for k, v in reader.effects.items()}, reader.always))
+        reader = _Reader(imported, local_modules)
+        try:
+            reader.code(code)
+        except (RecursionError, MemoryError) as exc:
+            raise Unknowable(f"a cell is nested too deeply to analyse ({type(exc).__name__})") from None
+        freeze = lambda table: {k: frozenset(v) for k, v in table.items()}     # noqa: E731
+        infos.append(CellInfo(index, frozenset(reader.binds), frozenset(reader.mutates), frozenset(reader.reads),
+                              frozenset(reader.deferred), freeze(reader.refs), freeze(reader.effects),
+                              frozenset(reader.mutators), tuple(reader.calls), freeze(reader.aliases),
+                              frozenset(reader.defined), frozenset(reader.assigned), reader.always))
     return infos
 
 
 def plan(nb, demands, observation_cells):
     """The cells of ``nb`` to run: ``demands`` {cell index: names read there} (the observation
-    cells and what their checks read); every cell before the last observation that binds a
-    needed name runs, and what it reads is needed in turn. ``Plan("all", reason)`` where the
-    analysis cannot know."""
+    cells and what their checks read); every cell before the last observation that binds or
+    changes a needed name runs, and what it reads is needed in turn. ``Plan("all", reason)``
+    where the analysis cannot know. Never raises: a notebook the analysis fails on runs in full."""
+    observation_cells = [i for i in observation_cells if 0 <= i < len(nb.cells)]
     if not observation_cells:
         return Plan("all", reason="the notebook has no observation cell")
     try:
         infos = analyze(nb, set(observation_cells), max(observation_cells))
+        return plan_from(nb, infos, demands, observation_cells)
     except Unknowable as exc:
         return Plan("all", reason=str(exc))
-    return plan_from(nb, infos, demands, observation_cells)
+    except Exception as exc:        # the analysis's own failure: the notebook runs as nbgrader runs it
+        return Plan("all", reason=f"the cell analysis failed ({type(exc).__name__})")
+
+
+def _effects(code):
+    """{function or class name: names it binds or changes when called (``STATE``: state without
+    a name)} and the set of those that change their arguments, through the functions each
+    refers to and the names that share its object, for the whole notebook."""
+    effects, refs, mutators = {}, {}, set()
+    for info in code:
+        for owner, names in info.effects.items():
+            effects.setdefault(owner, set()).update(names)
+        for owner, names in info.refs.items():
+            refs.setdefault(owner, set()).update(names)
+        for name, sources in info.aliases.items():      # g = f: g does what f does
+            refs.setdefault(name, set()).update(sources)
+        mutators |= info.mutators
+    changed = True
+    while changed:
+        changed = False
+        for owner, names in refs.items():
+            mine = effects.setdefault(owner, set())
+            for callee in names:
+                extra = effects.get(callee, set()) - mine
+                if extra:
+                    mine |= extra
+                    changed = True
+                if callee in mutators and owner not in mutators:
+                    mutators.add(owner)
+                    changed = True
+    return effects, mutators
 
 
 def plan_from(nb, infos, demands, observation_cells):
     code = [i for i in infos if i is not None]
     last = max(observation_cells)
-    # A function's effects happen wherever it is referenced: propagate through the functions
-    # that reference it, then give each cell the effects of the notebook functions it names.
-    effects = {}
+    effects, mutators = _effects(code)
+    aliases = {}
     for info in code:
-        for owner, names in info.effects.items():
-            effects.setdefault(owner, set()).update(names)
-    calls_of = {}
+        for name, sources in info.aliases.items():
+            aliases.setdefault(name, set()).update(sources)
+    defined = set().union(*(i.defined for i in code)) if code else set()
+
+    def shared(names, own=frozenset()):
+        """``names`` and every name whose object they may share (b = a: changing b changes a),
+        through what earlier cells bound them to; ``own``: names the cell bound itself (their
+        objects are its own, already followed within the cell)."""
+        out, todo = set(names), [n for n in names if n not in own]
+        out -= set(todo)
+        while todo:
+            name = todo.pop()
+            if name not in out:
+                out.add(name)
+                todo += aliases.get(name, ())
+        return out
+
+    binders, always = {}, {}
     for info in code:
-        for owner in info.effects:
-            calls_of.setdefault(owner, set()).update(info.deferred)
-    changed = True
-    while changed:
-        changed = False
-        for owner, names in list(effects.items()):
-            for callee in calls_of.get(owner, ()):
-                extra = effects.get(callee, set()) - names
-                if extra:
-                    names |= extra
-                    changed = True
-    binders = {}
-    for info in code:
-        bound = set(info.binds)
-        for name in info.calls | info.reads:
+        bound = set(info.binds) | shared(info.mutates, info.assigned)
+        for name in info.reads | info.deferred:
             bound |= effects.get(name, set())
-        for name in bound:
+        for function, arguments in info.calls:
+            bound |= effects.get(function, set())
+            if function in mutators:
+                bound |= shared(arguments, info.assigned) | {function}
+            elif function not in defined and not function.startswith("."):
+                bound |= shared({function}, info.assigned)   # calling a value (a closure, an object) may change it
+        if info.always or STATE in bound:
+            always[info.index] = info.always or "calls a function that changes state without a name"
+        for name in bound - {STATE}:
             binders.setdefault(name, []).append(info.index)
-    needed, until = set(observation_cells), {}
+    needed, why = set(observation_cells), {}
+    # A needed cell's names are needed until the last check: an object it holds may be changed
+    # by any later cell (b = a; then a.append(...)).
     todo = [(name, index) for index, names in demands.items() for name in names]
-    for info in code:
-        if info.always and info.index < last:
-            needed.add(info.index)
-            todo += [(name, info.index) for name in info.reads] + [(name, last) for name in info.deferred]
-    for index in list(needed):
-        if infos[index] is not None and index not in observation_cells:
-            todo += [(name, index) for name in infos[index].reads] + [(name, last) for name in infos[index].deferred]
+    for index in always:
+        if index < last:
+            needed.add(index)
+            why[index] = always[index]
+            todo += [(name, last) for name in infos[index].reads | infos[index].deferred]
+    until = {}
     while todo:
         name, before = todo.pop()
         if until.get(name, -1) >= before:
@@ -484,9 +797,10 @@ def plan_from(nb, infos, demands, observation_cells):
         for index in binders.get(name, ()):
             if index < before and index not in needed:
                 needed.add(index)
-                todo += [(n, index) for n in infos[index].reads] + [(n, last) for n in infos[index].deferred]
+                why[index] = f"binds or changes `{name}`"
+                todo += [(n, last) for n in infos[index].reads | infos[index].deferred]
     skipped = tuple(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and i not in needed)
-    return Plan("needed", frozenset(needed), skipped)
+    return Plan("needed", frozenset(needed), skipped, why=why)
 
 
 # ---- what each check reads, from the assignment's declaration --------------------------------

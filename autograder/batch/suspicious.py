@@ -61,11 +61,11 @@ class Unscannable(Exception):
 
 # CPython 3.11 keeps the AST constructor's recursion state per interpreter, not per thread:
 # two pool threads parsing at once can fail each other with SystemError. One parse at a time.
-_PARSE_LOCK = threading.Lock()
+PARSE_LOCK = threading.Lock()
 
 
 def _parse_one(source):
-    with _PARSE_LOCK:
+    with PARSE_LOCK:
         try:
             return ast.parse(source)
         except (RecursionError, MemoryError, SystemError) as exc:
@@ -147,7 +147,7 @@ def scan(nb):
     return flags
 
 
-def _installed_top_level():
+def installed_top_level():
     """Names of the modules and packages the kernel could import from its installation."""
     names = set(sys.builtin_module_names) | set(getattr(sys, "stdlib_module_names", ()))
     for folder in sys.path:
@@ -162,7 +162,7 @@ def scan_folder(folder, notebook_name):
     (the kernel imports installed modules first, so they shadow nothing, but say so). Names
     come from ``submission_files.walk``: links, special files and names that are not UTF-8
     are the scratch copy's to report."""
-    installed, flags = _installed_top_level(), []
+    installed, flags = installed_top_level(), []
     listing = files.walk(folder, lambda rel, is_dir: "" if "/" not in rel else None, max_depth=2)
     for entry in listing.entries:
         name = entry.rel[:-3] if entry.rel.endswith(".py") else entry.rel

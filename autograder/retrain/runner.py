@@ -17,6 +17,7 @@ from . import datasets
 from .cache import ResultCache, canonical_config, job_key
 from .datasets import fingerprint
 from .protocols import current_profile, get_protocol
+from .safety import grader_seeded
 
 # What the worker inherits: nothing of the grading kernel but these.
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "AUTOGRADER_DATA_DIR", "KERAS_HOME",
@@ -46,7 +47,7 @@ def job_parts(config, protocol, profile, optimizer, seed, backend):
 def job_spec(config, protocol, profile=None, optimizer=None, seed=None, backend=None):
     """The job's normalized inputs (our own copies: a caller, or Keras' deserialize, may change
     the dicts it passed) and its cache key."""
-    config = normalize_config(json.loads(config) if isinstance(config, (str, bytes)) else config)
+    config = grader_seeded(normalize_config(json.loads(config) if isinstance(config, (str, bytes)) else config))
     optimizer = json.loads(json.dumps(optimizer)) if optimizer else None
     protocol = get_protocol(protocol) if isinstance(protocol, str) else protocol
     profile = profile or current_profile()

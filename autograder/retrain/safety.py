@@ -7,9 +7,14 @@ need, whatever the installed Keras would deserialize; the only input shape is th
 protocol feeds; and its size is bounded in parameters and in multiply-adds per sample before
 anything is built. Deserialization then runs in Keras' safe mode as well.
 """
+import json
+
 MAX_PARAMETERS = 20_000_000
 MAX_FLOPS_PER_SAMPLE = 2 * MAX_PARAMETERS       # an MLP's forward pass: 2 per weight
 MAX_DEPTH = 64
+# The optimizer's learning rates the grader retrains with (a schedule's initial rate and values):
+# a model must learn within the budget from the grader's own initial weights.
+LEARNING_RATES = (1e-5, 1.0)
 MAX_LAYERS = 200
 INPUT_DIMS = {"fashion_mnist": 784, "cifar10": 3072}     # flat images, as the protocols feed them
 
@@ -192,3 +197,45 @@ def check_optimizer(config):
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise RetrainRefused("the optimizer's config is not a Keras optimizer config")
     check_objects(config, what="optimizer")
+    low, high = LEARNING_RATES
+    for rate in _learning_rates(config):
+        if not low <= rate <= high:
+            raise RetrainRefused(f"Expected a learning rate between {low:g} and {high:g}, so the model "
+                                 f"learns within the grader's budget. Received: {rate:g} (try 1e-3)")
+
+
+def _learning_rates(config):
+    """The optimizer's learning rates: a number, or a schedule's initial rate and values."""
+    out, stack = [], [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("learning_rate", "initial_learning_rate") and isinstance(value, (int, float)) \
+                        and not isinstance(value, bool):
+                    out.append(float(value))
+                elif key == "values" and isinstance(value, list):
+                    out += [float(v) for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return out
+
+
+def grader_seeded(config):
+    """The config with every ``seed`` a layer or an initializer carries set to None: the
+    grader's seed (``seeding.set_seed``, one per job) then draws every initial weight and
+    dropout mask, so a student cannot pick the seed that happens to train well, and two models
+    differing only in their seeds are one job. A new dict."""
+    config = json.loads(json.dumps(config))
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "seed" in node:
+                node["seed"] = None
+            stack.extend(v for k, v in node.items() if k != "seed")
+        elif isinstance(node, list):
+            stack.extend(node)
+    return config

@@ -50,10 +50,21 @@ def create_bn_before_activation():
 """
 
 
+# A demonstration of the student's own: trains and plots, and no grade depends on it.
+DEMONSTRATION = """
+demo_model = create_dropout_model(0.3)
+demo_model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+demo_history = demo_model.fit(np.zeros((64, 784)), np.zeros(64), epochs=1, verbose=0)
+plt.plot(demo_history.history['loss'])
+print('my demonstration ran')
+"""
+
+
 def make_class(course):
-    """alice: the reference answers; bob: a byte-identical copy; carol: BatchNorm on the wrong
-    side; dave: a truncated file. Answers only (no demonstrations), so the class runs fast."""
-    write(course, "alice", Case("the reference", parts=(1, 2, 3)))
+    """alice: the reference answers and a demonstration of her own; bob: a byte-identical copy;
+    carol: BatchNorm on the wrong side; dave: a truncated file. Answers only (none of the
+    module's demonstrations), so the class runs fast."""
+    write(course, "alice", Case("the reference", [DEMONSTRATION], parts=(1, 2, 3)))
     write(course, "carol", Case("Exercise 2, BatchNorm after the ReLU", [BN_AFTER_RELU], parts=(2,)))
     alice = course / "submitted" / "alice" / "regularization"
     (course / "submitted" / "bob").mkdir()
@@ -116,6 +127,11 @@ def test_exports_feedback_and_report(graded):
     assert "BEGIN HIDDEN TESTS" not in feedback and "retrained(" not in feedback
     dave = (course / "feedback" / "dave" / "regularization" / "regularization.html").read_text()
     assert "not a valid notebook" in dave
+    # alice's demonstration was not run (no grade depends on it), and her feedback says so once.
+    alice = (course / "feedback" / "alice" / "regularization" / "regularization.html").read_text()
+    assert alice.count("no grade depends on them, so they show the outputs you saved") == 1
+    assert "my demonstration ran" not in alice and "not the other 1 code cell" in alice
+    assert summary["execute"] == "needed" and summary["ran_in_full"] == {}
 
     report = (exports / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 3
@@ -242,3 +258,24 @@ def test_after_manual_grading_totals_and_feedback_go_back_to_the_lms(graded):
         assert sorted(z.namelist()) == [f"{s}/feedback.html" for s in ("alice", "bob", "carol", "dave")]
         alice = z.read("alice/feedback.html").decode()
     assert f"Score: {POSSIBLE + 1:.1f}" in alice          # the hand-graded point is in the feedback
+
+
+def test_every_cell_or_the_needed_ones_give_the_same_grades(graded):
+    """Last in this file: it re-executes the class with every cell run (as nbgrader runs them)
+    and compares every check's points and message with the default run's."""
+    course, summary, _ = graded
+    before = {s: json.loads((course / ".autograder" / "batch" / s / "judgement.json").read_text())
+              for s in ("alice", "bob", "carol", "dave")}
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write('\nc.Batch.execute = "all"\n')
+    again = grade.main(course_dir=str(course), workers=2, show_progress=False)
+    assert again["execute"] == "all"
+    assert again["executions"] == {"run": 3, "reused": 1, "resumed": 0}   # bob is alice's copy
+    for student, judgement in before.items():
+        after = json.loads((course / ".autograder" / "batch" / student / "judgement.json").read_text())
+        assert [(r["name"], r["points"], r["message"]) for r in after["results"]] == \
+            [(r["name"], r["points"], r["message"]) for r in judgement["results"]], student
+    executed = json.loads((course / ".autograder" / "batch" / "alice" / "execution.json").read_text())
+    assert executed["plan"]["mode"] == "all" and executed["plan"]["skipped"] == []
+    alice = (course / "feedback" / "alice" / "regularization" / "regularization.html").read_text()
+    assert "my demonstration ran" in alice and "no grade depends on them" not in alice

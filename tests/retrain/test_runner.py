@@ -121,3 +121,20 @@ def test_a_warm_worker_that_died_between_jobs_is_reported_as_the_machines_fault(
     failure = worker.run(str(tmp_path / "spec.json"), str(tmp_path / "result.json"), timeout=30)
     assert failure["phase"] == "worker" and "ended with code -9 without a result" in failure["message"]
     assert not worker.alive()
+
+
+def test_the_grader_seeds_every_initializer_and_dropout_mask():
+    """A student's seed (an initializer's, a Dropout's) is not the retraining's: a model that
+    differs only in its seeds is the same job, started from the grader's own draw."""
+    from autograder.retrain.runner import job_spec
+
+    def build(seed):
+        init = keras.initializers.GlorotUniform(seed=seed) if seed is not None else "glorot_uniform"
+        return models.Sequential([layers.Input(shape=(784,)), layers.Dense(32, kernel_initializer=init),
+                                  layers.Dropout(0.2, seed=seed), layers.Dense(10, activation="softmax")])
+    seeded = job_spec(build(1234).to_json(), "fashion_mnist_mlp", "quick")
+    plain = job_spec(build(None).to_json(), "fashion_mnist_mlp", "quick")
+    assert seeded[-1] == plain[-1]
+    layers_ = seeded[0]["config"]["layers"]
+    assert layers_[1]["config"]["kernel_initializer"]["config"]["seed"] is None
+    assert layers_[2]["config"]["seed"] is None
