@@ -131,24 +131,30 @@ def _activation_name(value):
     return TF_ACTIVATIONS.get(name, name)
 
 
+def json_dicts(value):
+    """Every dict inside a JSON value, outermost first (iteratively: a config may be deep). A
+    consumer may change a dict's values before the walk goes below it."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def normalize_config(config):
     """The config with TensorFlow's spellings of built-in activations written as Keras' names
     (``tf.nn.softmax``, saved as the function ``softmax_v2``, becomes ``"softmax"``), so the
     structure checks, the retraining's allow-list and the cache key read one spelling. A new
     dict; the argument is not changed."""
     config = json.loads(json.dumps(config))
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "activation" and isinstance(value, dict) and value.get("class_name") == "function" \
-                        and value.get("module") in ("builtins", None) and value.get("config") in TF_ACTIVATIONS:
-                    node[key] = TF_ACTIVATIONS[value["config"]]
-                else:
-                    stack.append(value)
-        elif isinstance(node, list):
-            stack.extend(node)
+    for node in json_dicts(config):
+        value = node.get("activation")
+        if isinstance(value, dict) and value.get("class_name") == "function" \
+                and value.get("module") in ("builtins", None) and value.get("config") in TF_ACTIVATIONS:
+            node["activation"] = TF_ACTIVATIONS[value["config"]]
     return config
 
 

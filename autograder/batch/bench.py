@@ -117,6 +117,7 @@ def run(size=24, workers=None, log=print):
         out["speedup"] = round(out["serial_nbgrader_s"] / out["batch_s"], 2)
         out["batch_timings_s"] = {k: round(v, 1) for k, v in summary["timings"].items()}
         out["executions"] = summary["executions"]
+        out["execute"] = {"mode": summary["execute"], "ran_in_full": summary["ran_in_full"]}
         out["retraining"] = summary["retraining"]
         out["retraining_jobs_equal_distinct_models"] = summary["retraining"]["trained"] == summary["retraining"]["distinct"]
         a, b = _scores(serial), _scores(batch)

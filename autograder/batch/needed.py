@@ -39,17 +39,23 @@ DYNAMIC_NAMES = {"exec": "runs code built at run time (exec)", "eval": "evaluate
                  "builtins": "changes the builtins", "__main__": "reaches the notebook's module",
                  "import_ipynb": "imports a notebook", "__dict__": "reads or writes a namespace by name",
                  "__name__": "reaches the notebook's module by name"}
-DYNAMIC_ATTRIBUTES = {"__dict__", "__globals__", "f_globals", "f_locals", "modules", "__builtins__"}
+DYNAMIC_ATTRIBUTES = {"__dict__", "__globals__", "f_globals", "f_locals", "modules", "__builtins__", "user_ns",
+                      "user_global_ns", "run_cell", "push", "ex", "ev", "run_line_magic", "run_cell_magic",
+                      "get_ipython", "f_back", "tb_frame"}
+# Modules through which code reaches the notebook's namespace or code by name.
+DYNAMIC_MODULES = {"importlib", "builtins", "__main__", "import_ipynb", "IPython", "ipykernel", "inspect", "ctypes",
+                   "gc", "runpy", "code", "codeop", "pydoc"}
 # Line and cell magics that bind nothing and read nothing (display, configuration of the display).
 INERT_MAGICS = {"matplotlib", "config", "precision", "html", "HTML", "markdown", "latex",
-                "javascript", "js", "svg", "who", "whos", "pwd", "history", "lsmagic", "magic",
+                "javascript", "js", "svg", "who", "whos", "pwd", "lsmagic", "magic",
                 "pdoc", "pdef", "psource", "pinfo", "pinfo2", "xmode", "colors", "page"}
 # Magics whose argument or body is Python code run in the notebook's namespace.
 CODE_MAGICS = {"time", "timeit", "capture", "prun"}
 # Magics with effects the grader cannot see (the shell, files, installs, the environment, names
 # bound by the magic itself): their cells always run.
 EFFECT_MAGICS = {"pip", "conda", "system", "sx", "bash", "sh", "script", "writefile", "file", "env", "cd",
-                 "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport", "set_env", "mkdir", "pylab"}
+                 "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport", "set_env", "mkdir", "pylab",
+                 "history", "save", "logstart"}
 # Methods and functions that change their first argument or the object they are called on
 # (Python's containers, collections, heapq, NumPy, pandas, files, iterators, Keras models).
 MUTATING = {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
@@ -68,11 +74,11 @@ STATEFUL_PREFIXES = ("set", "seed", "manual_seed", "enable", "disable", "use", "
                      "chdir", "putenv", "unsetenv", "umask", "getcontext", "style")
 # Calls that write files a later cell may read: by these names on anything, and by the others
 # only on a library (``os.replace``, not ``str.replace``).
-FILE_WRITES = {"save", "savez", "savez_compressed", "savetxt", "to_csv", "to_pickle", "to_parquet", "to_excel",
+FILE_WRITES = {"write", "writelines", "flush", "save", "savez", "savez_compressed", "savetxt", "to_csv", "to_pickle", "to_parquet", "to_excel",
                "to_hdf", "write_text", "write_bytes", "makedirs", "mkdir", "unlink", "rmtree", "copyfile",
                "copytree", "symlink", "savefig", "save_weights", "urlretrieve", "extractall", "touch", "get_file"}
 LIBRARY_FILE_WRITES = {"dump", "remove", "rename", "replace", "copy", "copy2", "move", "export", "to_json",
-                       "write", "system", "run", "call", "check_call", "check_output", "Popen"}
+                       "system", "run", "call", "check_call", "check_output", "Popen"}
 # Methods that only read their object: calling any other method of a notebook name may change
 # it (a random generator's draw, a file's read, a model's fit, a method of the student's class).
 PURE_METHODS = {"copy", "astype", "reshape", "flatten", "ravel", "transpose", "mean", "sum", "std", "var",
@@ -92,8 +98,25 @@ PURE_METHODS = {"copy", "astype", "reshape", "flatten", "ravel", "transpose", "m
 FIRST_ARGUMENT = {"shuffle", "copyto", "place", "putmask", "fill_diagonal", "setattr", "delattr", "heappush",
                   "heappop", "heapify", "heapreplace", "heappushpop", "iadd", "isub", "imul", "setitem",
                   "delitem", "next", "permutation_"}
+# Builtins that iterate their first argument.
+ITERATING = {"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all", "enumerate",
+             "zip", "map", "filter", "iter", "next", "reversed"}
+# Decorators that keep no state of their own between calls.
+PURE_DECORATORS = {"staticmethod", "classmethod", "property", "dataclass", "function", "jit", "njit", "wraps",
+                   "abstractmethod", "overload", "total_ordering", "setter", "getter", "deleter", "register_keras_serializable"}
+# Library functions that may return their argument itself or a view of it.
+RETURN_ARGUMENT = {"asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "reshape", "ravel", "transpose",
+                   "squeeze", "expand_dims", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "moveaxis",
+                   "swapaxes", "flip", "fliplr", "flipud", "rot90", "diagonal", "real", "imag", "identity",
+                   "convert_to_tensor", "cast", "memoryview", "iter", "reversed", "enumerate", "zip", "map", "filter"}
+# Methods returning a new object, not one sharing the receiver's (a copy).
+COPYING_METHODS = {"copy", "astype", "tolist", "deepcopy", "to_numpy", "numpy", "count", "index", "mean", "sum",
+                   "std", "var", "min", "max", "argmax", "argmin", "round", "item", "format", "join", "encode",
+                   "decode", "lower", "upper", "strip", "split", "predict", "evaluate", "summary", "to_json",
+                   "get_config", "get_weights", "count_params", "fit"}
 STATE = "<state>"   # an effect on state that has no name: a cell causing it always runs
 MAX_SOURCE = 200_000        # characters per cell: longer is not analysed (the notebook runs in full)
+MAX_STEPS = 2_000_000       # alias resolutions per cell: more is "too many to follow" (the notebook runs in full)
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -124,6 +147,10 @@ class CellInfo:
     aliases: dict = field(default_factory=dict)
     defined: frozenset = frozenset()
     assigned: frozenset = frozenset()
+    returns: dict = field(default_factory=dict)     # function -> names its result may be
+    stateful: frozenset = frozenset()               # functions whose calls change the function itself
+    classes: frozenset = frozenset()
+    imported: frozenset = frozenset()
     always: str = ""
 
 
@@ -171,6 +198,8 @@ def _roots(node):
         elif isinstance(node, ast.Call):     # f(x) may return x; x.part() may be part of x
             todo += list(node.args) + [k.value for k in node.keywords]
             todo += [node.func] if isinstance(node.func, ast.Attribute) else []
+            if isinstance(node.func, ast.Name) and node.func.id not in _BUILTINS:
+                out.add("()" + node.func.id)     # what a notebook function returned
         elif isinstance(node, ast.Name) and node.id not in _BUILTINS:
             out.add(node.id)
     return out
@@ -184,25 +213,40 @@ def _root(node):
 
 
 def _sources(node, imported=frozenset()):
-    """The names whose objects ``node``'s value may be or hold: every name it loads but the
-    functions it calls and the libraries whose functions it calls (``plt.subplots()`` makes a
-    new object); a notebook object's method counts (``W.reshape(3)`` may be a view of ``W``)."""
+    """The names whose objects ``node``'s value may be or hold, and ``()f`` for what the notebook
+    function ``f`` returned. Not: a library function's new object (``plt.subplots()``; its
+    arguments only where it may return them, ``np.asarray(X)``), a method's new object
+    (``x.copy()``, ``model.fit(X)``), an arithmetic result (``X * 2``)."""
     if node is None:
         return set()
-    skip = set()
-    for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
-        skip.add(id(call.func))
-        base = call.func
-        while isinstance(base, ast.Attribute):
-            base = base.value
-        if isinstance(base, ast.Name) and base.id in imported:
-            skip.add(id(base))
-        elif isinstance(call.func, ast.Attribute):
-            # A notebook object's method returns its object's parts (a view), not its arguments:
-            # ``history = model.fit(X, ...)`` does not hold X.
-            skip |= {id(n) for arg in call.args + [k.value for k in call.keywords] for n in ast.walk(arg)}
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-            and id(n) not in skip and n.id not in _BUILTINS}
+    out, todo = set(), [node]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load) and node.id not in _BUILTINS:
+                out.add(node.id)
+        elif isinstance(node, ast.Call):
+            func, name = node.func, _final_name(node.func)
+            arguments = list(node.args) + [k.value for k in node.keywords]
+            base = _root(func)
+            if isinstance(func, ast.Name) and func.id in imported or base in imported:
+                todo += arguments if name in RETURN_ARGUMENT else []
+            elif isinstance(func, ast.Name):
+                if func.id in _BUILTINS:
+                    todo += arguments if func.id in RETURN_ARGUMENT else []
+                else:
+                    out.add("()" + func.id)     # what it returns: its globals, its arguments
+                    todo += arguments
+            elif isinstance(func, ast.Attribute):
+                todo += [] if name in COPYING_METHODS else [func.value]
+            else:
+                todo.append(func)
+        elif isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Constant, ast.JoinedStr, ast.Lambda)):
+            if isinstance(node, ast.Lambda):    # a lambda holds what its body refers to
+                todo.append(node.body)
+        else:
+            todo += list(ast.iter_child_nodes(node))
+    return out
 
 
 def _final_name(func):
@@ -239,6 +283,11 @@ class _Scope:
         args = node.args
         self.params = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} | \
             {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        positional = args.posonlyargs + args.args
+        defaults = list(zip(positional[len(positional) - len(args.defaults):], args.defaults)) + \
+            [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        # A default that is an object (acc=[]) lives on the function: changing it changes the function.
+        self.defaulted = {a.arg for a, d in defaults if not isinstance(d, ast.Constant)}
         body = node.body if isinstance(node.body, list) else [node.body]
         declared = {n for stmt in body for inner in ast.walk(stmt) if isinstance(inner, (ast.Global, ast.Nonlocal))
                     for n in inner.names}
@@ -265,7 +314,8 @@ class _Reader:
         self.binds, self.mutates, self.reads, self.deferred = set(), set(), set(), set()
         self.refs, self.effects, self.mutators, self.calls = {}, {}, set(), []
         self.aliases, self.defined, self.always = {}, set(), ""
-        self.assigned = set()
+        self.assigned, self._resolved, self.returns, self.classes, self._steps = set(), {}, {}, set(), 0
+        self.stateful = set()
         self.imported, self.local_modules = imported, local_modules
 
     def code(self, code, nested=0):
@@ -322,14 +372,22 @@ class _Reader:
 
     def _tree(self, tree, nested):
         # IPython's own spelling of a magic names get_ipython: that use is read as the magic.
-        magics = {id(n.func.value.func) for n in ast.walk(tree) if isinstance(n, ast.Call) and _magic(n)}
+        magic_calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _magic(n)]
+        magics = {id(n.func.value.func) for n in magic_calls} | {id(n.func) for n in magic_calls}
         called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
         nodes = list(_nodes(tree))
+        top = {id(n) for n in tree.body}
         # Which objects each name may share, first: the walk does not follow the code's order.
         for node, owner, scope in nodes:
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
                 for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                     self._alias(target, _sources(node.value, self.imported), scope)
+                    for element in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
+                        if isinstance(element, (ast.Attribute, ast.Subscript)):   # holder['cfg'] = CFG
+                            self._hold(_roots(element.value), _sources(node.value, self.imported), scope)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("append", "extend", "insert", "add", "update", "setdefault", "appendleft"):
+                self._hold(_roots(node.func.value), set().union(*[_sources(a, self.imported) for a in node.args]), scope)
             if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                 self._alias(node.target, _sources(node.iter, self.imported), scope)
             if isinstance(node, (ast.With, ast.AsyncWith)):
@@ -339,12 +397,13 @@ class _Reader:
         for node, owner, scope in nodes:
             if isinstance(node, ast.Name) and node.id in DYNAMIC_NAMES and id(node) not in magics:
                 raise Unknowable(f"a cell {DYNAMIC_NAMES[node.id]}")
-            if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES:
+            if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES and id(node) not in magics:
                 raise Unknowable(f"a cell {DYNAMIC_NAMES['__dict__']} (.{node.attr})")
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-                if any(m.split(".")[0] in ("importlib", "builtins", "__main__", "import_ipynb") for m in modules):
-                    raise Unknowable(f"a cell imports {modules[0]}")
+                if any(m.split(".")[0] in DYNAMIC_MODULES for m in modules) or isinstance(node, ast.ImportFrom) \
+                        and node.module == "sys" and any(a.name in ("modules", "_getframe") for a in node.names):
+                    raise Unknowable(f"a cell imports {modules[0]}, which reaches the notebook's namespace")
                 if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                     self._state(owner, f"imports every name of {node.module or 'a module'} (*)")
                 local = [m for m in modules if m.split(".")[0] in self.local_modules or
@@ -358,24 +417,44 @@ class _Reader:
                 self._mutate(_roots(node.value), owner, scope, f"changes `{text}`")
             if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
                 self._mutate({node.target.id}, owner, scope, "")     # a list's += changes it in place
+            if isinstance(node, (ast.With, ast.AsyncWith)):     # __enter__ and __exit__ run
+                for item in node.items:
+                    self._mutate(_roots(item.context_expr), owner, scope, "")
             if isinstance(node, ast.NamedExpr) and scope is None and owner is None:
                 self.binds.add(node.target.id)
             if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
                 if isinstance(node.iter, ast.Name):      # iterating may consume an iterator
                     self._mutate({node.iter.id}, owner, scope, "")
+                self._iterates(_roots(node.iter), owner, scope)
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in MUTATING \
                     and id(node) not in called:
                 self._mutate(_roots(node.value), owner, scope, "")     # a mutating method passed on
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and scope is None \
-                    and owner is None:
+            if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and owner and node.value is not None:
+                resolved, _ = self._resolve(_sources(node.value, self.imported), scope)
+                self.returns.setdefault(owner, set()).update(resolved - self.imported)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and id(node) in top:
                 self.defined.add(node.name)
+                if isinstance(node, ast.ClassDef):
+                    self.classes.add(node.name)
                 if getattr(node, "decorator_list", None) and not all(
-                        _final_name(d) in ("staticmethod", "classmethod", "property", "dataclass")
+                        _final_name(d.func if isinstance(d, ast.Call) else d) in PURE_DECORATORS
                         for d in node.decorator_list):
-                    self.mutators.add(node.name)   # a decorator may keep state (lru_cache): calls change it
+                    self.stateful.add(node.name)   # a decorator may keep state (lru_cache): calls change it
                     self.calls.append((node.name, frozenset()))   # ... or call the function at once
             if isinstance(node, ast.Call):
                 self._call(node, owner, scope, nested)
+
+    def _iterates(self, names, owner, scope):
+        """Iterating runs the object's ``__iter__``: the effects of what it may be (a notebook
+        class's instance), not a change of the names themselves."""
+        if owner is None and names:
+            resolved, _ = self._resolve(names, scope)
+            self.calls.append((".__iter__", frozenset(resolved)))
+
+    def _hold(self, holders, sources, scope):
+        table = scope.aliases if scope is not None else self.aliases
+        for name in holders:
+            table.setdefault(name, set()).update(sources)
 
     def _alias(self, target, sources, scope):
         names = {n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -384,9 +463,23 @@ class _Reader:
             table.setdefault(name, set()).update(sources)
 
     def _resolve(self, names, scope):
-        """The global names and parameters the objects of ``names`` may be, through aliases."""
-        out, params, todo, seen = set(), set(), list(names), set()
+        """The global names and parameters the objects of ``names`` may be, through aliases
+        (each name's resolution computed once per cell: a chain of aliases is walked once)."""
+        out, params = set(), set()
+        for name in names:
+            key = (name, id(scope))
+            if key not in self._resolved:
+                self._resolved[key] = self._resolve_one(name, scope)
+            out |= self._resolved[key][0]
+            params |= self._resolved[key][1]
+        return out, params
+
+    def _resolve_one(self, name, scope):
+        out, params, todo, seen = set(), set(), [name], set()
         while todo:
+            self._steps += 1
+            if self._steps > MAX_STEPS:
+                raise Unknowable("a cell's aliases are too many to follow")
             name = todo.pop()
             if name in seen:
                 continue
@@ -407,6 +500,8 @@ class _Reader:
         names, params = self._resolve(names, scope)
         if params and owner:
             self.mutators.add(owner)        # changes its arguments (or, a method, its object)
+            if scope is not None and params & scope.defaulted:
+                self.stateful.add(owner)
             if scope is not None and scope.method:
                 self.mutators.add("." + scope.method)
         for name in names:
@@ -435,7 +530,8 @@ class _Reader:
         if library and (name.startswith(STATEFUL_PREFIXES) or "random" in chain):
             # A library's random draw moves the generator every later draw continues from.
             self._state(owner, f"calls `{ast.unparse(func)[:60]}`, which changes a library's state", scope)
-        if name in FILE_WRITES or name == "open" and _writes(node):
+        if name in FILE_WRITES or name == "open" and _writes(node) or name == "print" and \
+                any(k.arg == "file" for k in node.keywords):
             self._state(owner, f"calls `{ast.unparse(func)[:60]}`, which may write a file a later cell reads", scope)
         if (name in LIBRARY_FILE_WRITES or name in MUTATING) and library:
             self._state(owner, f"calls `{ast.unparse(func)[:60]}`, which may change a library's state or files", scope)
@@ -453,6 +549,8 @@ class _Reader:
         for keyword in node.keywords:
             if keyword.arg == "out":
                 self._mutate(_roots(keyword.value), owner, scope, "")
+        if isinstance(func, ast.Name) and func.id in ITERATING and node.args:
+            self._iterates(_roots(node.args[0]), owner, scope)
         if isinstance(func, ast.Name) and func.id not in _BUILTINS and func.id not in self.imported:
             local = scope.local(func.id) if scope is not None else None
             args = set().union(*[_roots(a) for a in node.args], *[_roots(k.value) for k in node.keywords])
@@ -493,7 +591,8 @@ class _Reader:
 
 def _writes(call):
     """Whether ``open(...)`` may write: a mode with w, a, x or +, or one not written out."""
-    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    first = 0 if isinstance(call.func, ast.Attribute) else 1      # Path(...).open("w"), open(path, "w")
+    mode = call.args[first] if len(call.args) > first else next((k.value for k in call.keywords if k.arg == "mode"), None)
     if mode is None:
         return False
     if not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)):
@@ -572,6 +671,20 @@ class _Exposed:
                 self.expr(ast.Name(target.id, ast.Load()) if isinstance(target, ast.Name) else target)
                 if isinstance(target, ast.Name):
                     self.bound.discard(target.id)
+        elif isinstance(node, ast.Match):
+            self.expr(node.subject)
+            for case in node.cases:
+                patterns = [n for n in ast.walk(case.pattern) if isinstance(n, ast.expr)]
+                for expr in patterns:          # value patterns (case Color.RED) are read
+                    self.expr(expr)
+                captured = {n.name for n in ast.walk(case.pattern) if isinstance(n, (ast.MatchAs, ast.MatchStar))
+                            and n.name} | {n.rest for n in ast.walk(case.pattern)
+                                           if isinstance(n, ast.MatchMapping) and n.rest}
+                saved = set(self.bound)
+                self.bound |= captured
+                self.expr(case.guard)
+                self.bound = saved
+                self.branch(case.body, captured)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             pass
         else:
@@ -688,10 +801,13 @@ def analyze(nb, skip=(), until=None):
         except (RecursionError, MemoryError) as exc:
             raise Unknowable(f"a cell is nested too deeply to analyse ({type(exc).__name__})") from None
         freeze = lambda table: {k: frozenset(v) for k, v in table.items()}     # noqa: E731
-        infos.append(CellInfo(index, frozenset(reader.binds), frozenset(reader.mutates), frozenset(reader.reads),
-                              frozenset(reader.deferred), freeze(reader.refs), freeze(reader.effects),
-                              frozenset(reader.mutators), tuple(reader.calls), freeze(reader.aliases),
-                              frozenset(reader.defined), frozenset(reader.assigned), reader.always))
+        infos.append(CellInfo(
+            index, binds=frozenset(reader.binds), mutates=frozenset(reader.mutates), reads=frozenset(reader.reads),
+            deferred=frozenset(reader.deferred), refs=freeze(reader.refs), effects=freeze(reader.effects),
+            mutators=frozenset(reader.mutators), calls=tuple(reader.calls), aliases=freeze(reader.aliases),
+            defined=frozenset(reader.defined), assigned=frozenset(reader.assigned), returns=freeze(reader.returns),
+            stateful=frozenset(reader.stateful), classes=frozenset(reader.classes), imported=frozenset(imported),
+            always=reader.always))
     return infos
 
 
@@ -751,18 +867,36 @@ def plan_from(nb, infos, demands, observation_cells):
             aliases.setdefault(name, set()).update(sources)
     defined = set().union(*(i.defined for i in code)) if code else set()
 
-    def shared(names, own=frozenset()):
-        """``names`` and every name whose object they may share (b = a: changing b changes a),
-        through what earlier cells bound them to; ``own``: names the cell bound itself (their
-        objects are its own, already followed within the cell)."""
-        out, todo = set(names), [n for n in names if n not in own]
-        out -= set(todo)
+    returns, classes, imported, stateful = {}, set(), set(), set()
+    for info in code:
+        stateful |= info.stateful
+        for function, names in info.returns.items():
+            returns.setdefault(function, set()).update(names)
+        classes |= info.classes
+        imported |= info.imported
+
+    def shared(names, own=frozenset(), effects_only=False):
+        """``names``, every name whose object they may share (b = a: changing b changes a;
+        ``()f``: what f returned, an instance of class f) through what earlier cells bound them
+        to, and what calling them does; ``own``: names the cell bound itself (their objects are
+        its own, already followed within the cell)."""
+        out, todo, through = set(), list(names), set()
         while todo:
             name = todo.pop()
-            if name not in out:
-                out.add(name)
+            if name in out:
+                continue
+            out.add(name)
+            if name.startswith("()"):
+                function = name[2:]
+                reached = list(returns.get(function, ())) + list(effects.get(function, ()))
+                reached += [function] if function in classes else []
+                through.update(reached)
+                todo += reached
+            elif name not in own:
                 todo += aliases.get(name, ())
-        return out
+        if effects_only:        # what running the objects' code may change, not the objects
+            return {n for n in through if not n.startswith("()")}
+        return {n for n in out if not n.startswith("()")}
 
     binders, always = {}, {}
     for info in code:
@@ -771,10 +905,18 @@ def plan_from(nb, infos, demands, observation_cells):
             bound |= effects.get(name, set())
         for function, arguments in info.calls:
             bound |= effects.get(function, set())
-            if function in mutators:
-                bound |= shared(arguments, info.assigned) | {function}
+            if function == ".__iter__":
+                bound |= shared(arguments, info.assigned, effects_only=True)
+            elif function in mutators:
+                bound |= shared(arguments, info.assigned)
             elif function not in defined and not function.startswith("."):
-                bound |= shared({function}, info.assigned)   # calling a value (a closure, an object) may change it
+                # Calling a value (a closure, a kept method, an object) may do what its object does.
+                called = shared({function}, info.assigned) - imported
+                bound |= called | set().union(*(effects.get(n, set()) for n in called))
+        bound |= {function for function, _ in info.calls if function in stateful}   # acc=[], lru_cache
+        markers = {n for n in bound if n.startswith("()")}
+        bound = (bound - markers) | shared(markers)
+        bound -= imported - info.imported - info.assigned   # a library is changed only as state (``always``)
         if info.always or STATE in bound:
             always[info.index] = info.always or "calls a function that changes state without a name"
         for name in bound - {STATE}:

@@ -9,6 +9,8 @@ anything is built. Deserialization then runs in Keras' safe mode as well.
 """
 import json
 
+from ..model_description import json_dicts
+
 MAX_PARAMETERS = 20_000_000
 MAX_FLOPS_PER_SAMPLE = 2 * MAX_PARAMETERS       # an MLP's forward pass: 2 per weight
 MAX_DEPTH = 64
@@ -206,20 +208,13 @@ def check_optimizer(config):
 
 def _learning_rates(config):
     """The optimizer's learning rates: a number, or a schedule's initial rate and values."""
-    out, stack = [], [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("learning_rate", "initial_learning_rate") and isinstance(value, (int, float)) \
-                        and not isinstance(value, bool):
-                    out.append(float(value))
-                elif key == "values" and isinstance(value, list):
-                    out += [float(v) for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
-                else:
-                    stack.append(value)
-        elif isinstance(node, list):
-            stack.extend(node)
+    out = []
+    for node in json_dicts(config):
+        for key in ("learning_rate", "initial_learning_rate"):
+            if isinstance(node.get(key), (int, float)) and not isinstance(node[key], bool):
+                out.append(float(node[key]))
+        if isinstance(node.get("values"), list):
+            out += [float(v) for v in node["values"] if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return out
 
 
@@ -229,13 +224,7 @@ def grader_seeded(config):
     dropout mask, so a student cannot pick the seed that happens to train well, and two models
     differing only in their seeds are one job. A new dict."""
     config = json.loads(json.dumps(config))
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "seed" in node:
-                node["seed"] = None
-            stack.extend(v for k, v in node.items() if k != "seed")
-        elif isinstance(node, list):
-            stack.extend(node)
+    for node in json_dicts(config):
+        if "seed" in node:
+            node["seed"] = None
     return config

@@ -56,7 +56,7 @@ demo_model = create_dropout_model(0.3)
 demo_model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
 demo_history = demo_model.fit(np.zeros((64, 784)), np.zeros(64), epochs=1, verbose=0)
 plt.plot(demo_history.history['loss'])
-print('my demonstration ran')
+print('my demonstration', 'ran')
 """
 
 

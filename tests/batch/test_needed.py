@@ -126,8 +126,11 @@ def test_code_magics_are_read_as_code():
 
 
 @pytest.mark.parametrize("source, why", [
+    ("from IPython import get_ipython as gi\ngi().user_ns['X'] = 5", "namespace"),
+    ("import IPython\nIPython.get_ipython().run_cell('X = 5')", "namespace"),
+    ("from sys import modules\nmodules['__main__'].X = 5", "sys"),
     ("exec('X = 1')", "exec"), ("x = eval('1')", "eval"), ("globals()['build'] = print", "globals()"),
-    ("vars()['a'] = 1", "vars()"), ("get_ipython().user_ns['a'] = 1", "get_ipython()"),
+    ("vars()['a'] = 1", "vars()"), ("get_ipython().user_ns['a'] = 1", "user_ns"),
     ("%run other.ipynb", "%run"), ("import importlib\nm = importlib.import_module('x')", "importlib"),
     ("import builtins\nbuiltins.len = None", "builtins"), ("f = lambda: 0\nf.__globals__['a'] = 1", "namespace"),
     ("%store -r data", "%store"),
@@ -238,6 +241,33 @@ MUST_RUN = {
     "an item target of a loop": (["CFG = {}", "for CFG['lr'] in (0.1, 0.2):\n    pass", "OBS"], {"CFG"}, 1),
     "an in-place += through an alias": (["A = [[1]]", "B = A[0]\nB += [2]", "OBS"], {"A"}, 1),
     "a code magic's body": (["X = 0", "%%time\nX = 5", "OBS"], {"X"}, 1),
+    # The second attack's classes.
+    "a reference kept in a container": (["CFG = {'lr': 0.1}", "holder = {}", "holder['cfg'] = CFG",
+                                         "holder['cfg']['lr'] = 9", "OBS"], {"CFG"}, 3),
+    "a reference appended to a list": (["CFG = {'lr': 0.1}", "configs = []\nconfigs.append(CFG)",
+                                       "for c in configs:\n    c['lr'] = 9", "OBS"], {"CFG"}, 2),
+    "a global a function returns": (["LAYERS = [16]", "def get_layers():\n    return LAYERS",
+                                     "get_layers().append(64)", "OBS"], {"LAYERS"}, 2),
+    "a class-level list through an instance": (["class Config:\n    layers = []", "c = Config()",
+                                                "c.layers.append(5)", "OBS"], {"Config"}, 2),
+    "a closure from a factory": (["STORE = []", "def make():\n    return lambda v: STORE.append(v)", "add = make()",
+                                  "add(3)", "OBS"], {"STORE"}, 3),
+    "a generator advanced": (["N = [0]", "def batches():\n    N[0] += 1\n    yield 1", "g = batches()", "next(g)",
+                              "OBS"], {"N"}, 3),
+    "a context manager's exit": (["TIMES = []", "class Timer:\n    def __enter__(self):\n        return self\n"
+                                  "    def __exit__(self, *a):\n        TIMES.append(1)", "timer = Timer()",
+                                  "with timer:\n    pass", "OBS"], {"TIMES"}, 3),
+    "a bound method kept and called": (["N = 0", "class T:\n    def step(self):\n        global N\n        N += 1",
+                                        "t = T()\nstep = t.step", "step()", "OBS"], {"N"}, 3),
+    "an object's __iter__": (["N = [0]", "class Loader:\n    def __iter__(self):\n        N[0] += 1\n"
+                              "        return iter([1])", "ld = Loader()", "lst = list(ld)", "OBS"], {"N"}, 3),
+    "a match statement reading before binding": (["N = 1", "match 0:\n    case _:\n        N += 1\n        Y = N",
+                                                  "OBS"], {"Y"}, 0),
+    "a path opened for writing": (["from pathlib import Path\nwith Path('cfg.txt').open('w') as fh:\n"
+                                   "    fh.write('0.5')", "def lr():\n    return Path('cfg.txt').read_text()", "OBS"],
+                                  {"lr"}, 0),
+    "a file handle written in a later cell": (["fh = open('log.txt', 'w')", "fh.write('0.5')", "fh.close()",
+                                               "def lr():\n    return open('log.txt').read()", "OBS"], {"lr"}, 1),
     "pandas in place": (["import pandas as pd\ndf = pd.DataFrame({'a': [1, None]})", "df.dropna(inplace=True)", "OBS"],
                         {"df"}, 1),
 }
@@ -265,3 +295,27 @@ def test_the_analysis_never_raises(source):
 def test_a_parameter_named_like_a_global_is_the_function_s_own():
     nb = notebook("model = [1]", "def train(model):\n    model.append(2)", "demo = []\ntrain(demo)", "OBS")
     assert 2 not in run(nb, {"model"}).run
+
+
+def test_a_chain_of_aliases_cannot_stall_the_grader():
+    import time
+    chain = "a0 = []\n" + "\n".join(f"a{i} = a{i - 1}" for i in range(1, 9000)) + \
+        "\n" + "\n".join(f"a{i}.foo()" for i in range(0, 9000, 2))
+    start = time.monotonic()
+    plan = run(notebook(chain, "OBS"), {"a0"})
+    assert time.monotonic() - start < 10 and plan.mode in ("needed", "all")
+
+
+def test_an_ordinary_builder_trainer_and_demonstration_notebook_skips_the_training():
+    nb = notebook(SETUP,
+                  "def build_model(units=8):\n    m = keras.Sequential([layers.Dense(units)])\n"
+                  "    m.compile(optimizer='adam', loss='mse')\n    return m",
+                  "def train_model(model, X, y, epochs=1):\n    return model.fit(X, y, epochs=epochs, verbose=0)",
+                  "X = np.zeros((8, 4))\ny = np.zeros(8)",
+                  "model = build_model()\nhistory = train_model(model, X, y, epochs=50)",      # the demonstration
+                  "import matplotlib.pyplot as plt\nplt.plot(history.history['loss'])",
+                  "from dataclasses import dataclass\n@dataclass(frozen=True)\nclass Config:\n    lr: float = 0.1",
+                  "demo = Config(lr=5)",
+                  "OBS")
+    plan = run(nb, {"build_model", "train_model", "Config"})
+    assert {4, 5, 7} <= set(plan.skipped), plan.why
