@@ -142,18 +142,18 @@ def prepare(nb, seed=0, mode="needed", release=None):
     reads (a student's cell that merely looks like one is not). With ``mode`` "needed", the
     cells no check depends on are listed too, and the runner leaves them as they were."""
     restore_locked(nb, release)
-    present, cells = set(), []
+    observed = {}                   # cell index -> the check observed there
     for index, cell in enumerate(nb.cells):
         name = notebook_metadata.grade_id(cell)
         if name in CHECKS and cell.cell_type == "code":
             cell.source = OBSERVE_CELL.format(name=name, seed=int(seed))
             cell.outputs = []
-            present.add(name)
-            cells.append(index)
+            observed[index] = name
     for name in CHECKS:
-        if name not in present:
-            cells.append(len(nb.cells))
+        if name not in observed.values():
+            observed[len(nb.cells)] = name
             nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(name=name, seed=int(seed))))
+    cells = sorted(observed)
     nb.metadata[OBSERVATION_CELLS_KEY] = cells
     plan = needed.Plan("all", reason="c.Batch.execute is 'all'")
     if mode == "needed":
@@ -162,8 +162,7 @@ def prepare(nb, seed=0, mode="needed", release=None):
         except needed.Unknowable as exc:
             plan = needed.Plan("all", reason=f"the assignment's checks: {exc}")
         else:
-            plan = needed.plan(nb, {i: reads.get(notebook_metadata.grade_id(nb.cells[i]), frozenset())
-                                    for i in cells}, cells)
+            plan = needed.plan(nb, {i: reads.get(name, frozenset()) for i, name in observed.items()}, cells)
     nb.metadata[SKIPPED_CELLS_KEY] = list(plan.skipped)
     return nb, plan
 

@@ -10,13 +10,19 @@ each check reads (``check_reads``, derived from the assignment's declaration), t
 cells read, and the free names of the functions they define.
 
 It is conservative where it cannot know: a notebook using what static analysis cannot follow
-(``exec``/``eval``, ``globals()``, ``%run``, ``get_ipython()``, ``importlib``, a check whose
-names cannot be listed) runs in full, with the reason; so does a cell it cannot parse. Cells
-that change state a needed cell may read without naming it (seeds, library configuration,
-files, shell commands, star imports, a library patched) always run. A cell binds a name when it
-assigns, imports, deletes or mutates it (item or attribute stores, the mutating methods of
-Python's and NumPy's containers, an in-place shuffle), or calls a function of the notebook that
-does. What is not followed: a library call that changes its argument in place beyond those.
+(``exec``/``eval``, ``globals()``, ``%run``, ``get_ipython()`` or IPython's namespace by any
+spelling, ``importlib``, ``sys.modules``, a check whose names cannot be listed) runs in full, with
+the reason; so does one the analysis fails on (never an exception in the grader). Cells whose
+effects have no name always run: library state (seeds, configuration, the environment, the import
+path), a library's random draw, files written, shell commands and magics with effects, star
+imports, the notebook's own modules, a library patched, the kernel ended. A cell binds a name
+when it assigns, imports or deletes it, or changes its object in place (item and attribute
+stores, ``+=``, any method but read-only ones, library functions changing their first argument,
+iteration, ``with``), through every alias (within the cell and across cells: containers holding
+it, what a notebook function returns, instances sharing a class), and through calls of notebook
+functions that change their arguments, write globals or keep state. A needed cell's names stay
+needed until the last check. What is not followed: a library call changing its argument in place
+beyond those named, property getters with effects, random draws inside library code.
 """
 import ast
 import builtins
@@ -98,6 +104,8 @@ PURE_METHODS = {"copy", "astype", "reshape", "flatten", "ravel", "transpose", "m
 FIRST_ARGUMENT = {"shuffle", "copyto", "place", "putmask", "fill_diagonal", "setattr", "delattr", "heappush",
                   "heappop", "heapify", "heapreplace", "heappushpop", "iadd", "isub", "imul", "setitem",
                   "delitem", "next", "permutation_"}
+# Calls that end the kernel (or another process): everything after them depends on them.
+ENDINGS = {"_exit", "exit", "quit", "kill", "killpg", "abort", "raise_signal"}
 # Builtins that iterate their first argument.
 ITERATING = {"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all", "enumerate",
              "zip", "map", "filter", "iter", "next", "reversed"}
@@ -527,6 +535,8 @@ class _Reader:
             return
         library = isinstance(func, ast.Name) and func.id in self.imported or receiver & self.imported
         chain = ast.unparse(func).split(".")
+        if name in ENDINGS and (library or isinstance(func, ast.Name) and func.id in _BUILTINS):
+            self._state(owner, f"calls `{ast.unparse(func)[:60]}`, which may end the kernel", scope)
         if library and (name.startswith(STATEFUL_PREFIXES) or "random" in chain):
             # A library's random draw moves the generator every later draw continues from.
             self._state(owner, f"calls `{ast.unparse(func)[:60]}`, which changes a library's state", scope)

@@ -83,3 +83,15 @@ def test_a_notebook_the_graph_cannot_follow_runs_in_full_with_the_reason():
     nb, plan = execute.prepare(nb, release=nbformat.read(RELEASE, 4))
     assert plan.mode == "all" and "globals()" in plan.reason
     assert nb.metadata[SKIPPED_CELLS_KEY] == []
+
+
+def test_a_deleted_test_cell_is_observed_at_the_end_with_what_its_check_needs():
+    nb = submission()
+    nb.cells = [c for c in nb.cells if grade_id(c) != "ex1_rates"]
+    _, plan = execute.prepare(copy.deepcopy(nb), release=nbformat.read(RELEASE, 4))
+    assert plan.mode == "all" and "globals()" in plan.reason     # check_all(globals()) now comes before it
+    nb.cells = [c for c in nb.cells if grade_id(c) != "check_all"]
+    nb, plan = execute.prepare(nb, release=nbformat.read(RELEASE, 4))
+    assert nb.metadata[OBSERVATION_CELLS_KEY][-1] == len(nb.cells) - 1
+    ids = by_id(nb)
+    assert ids["ex1_solution"] in plan.run            # DROPOUT_RATES, read only at the end

@@ -169,7 +169,7 @@ def create_cifar_model():
                                layers.Dense(8, kernel_regularizer=regularizers.l2(1e-4)),
                                layers.BatchNormalization(), layers.Activation('relu'),
                                layers.Dropout(0.2), layers.Dense(10, activation='softmax')])
-    model.compile(optimizer=keras.optimizers.SGD(1e-6), loss='sparse_categorical_crossentropy',
+    model.compile(optimizer=keras.optimizers.SGD(1e-5), loss='sparse_categorical_crossentropy',
                   metrics=['accuracy'])
     return model
 """
@@ -218,6 +218,11 @@ def create_cifar_model():
 """
 
 
+# The grader runs only the cells a grade depends on (batch/needed.py): an attack that must meet
+# the sandbox lives in a cell that binds a name a check reads, as an attacker would put it.
+RUNS = "\nDROPOUT_RATES = DROPOUT_RATES   # binds what ex1_rates reads: this cell runs while graded\n"
+
+
 def _reaching(course):
     """Tries to read and write what a submission must not reach; prints what it got."""
     course = str(course)
@@ -261,6 +266,7 @@ if os.fork() == 0:
 time.sleep(2)
 """
 FLOOD = "while True:\n    print('x' * 10**6)\n"
+STUBBORN = "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass"
 STDERR_FLOOD = "import os\nfor _ in range(300):\n    os.write(2, b'y' * 10**6)\n"
 BILLION = """
 def create_cifar_model():
@@ -531,22 +537,23 @@ CASES = {
                       [REFERENCE_CIFAR_ALIAS, TWO_FACED], parts=("3m",), earns=models3()),
     # --- reaching outside
     "reacher": Case("reads source/, the gradebook, another student, reference/, home; writes outside; "
-                    "opens a connection; leaves a process", [_reaching], parts=("r",), earns=R),
+                    "opens a connection; leaves a process", [lambda course: _reaching(course) + RUNS], parts=("r",),
+                    earns=R),
     # --- exhausting resources
     "looper": Case("an infinite loop in a cell", ["while True:\n    pass"], parts=("r",), earns=R,
                    reason="was interrupted"),
     "builder_loops": Case("an infinite loop inside create_cifar_model", [BUILDER_LOOPS], parts=(2,),
                           earns=full(2), reason="time limit"),
-    "stubborn": Case("a loop that ignores interrupts", [
-        "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass"],
-        parts=("r",), reason="was stopped"),
-    "memory_bomb": Case("allocates 64 GB", ["hog = bytearray(64 * 2**30)"], parts=("r",), earns=R),
+    "stubborn": Case("a loop that ignores interrupts", [STUBBORN + RUNS], parts=("r",), reason="was stopped"),
+    "stubborn_unneeded": Case("the same loop in a cell no grade depends on: not run, so the honest grade",
+                              [STUBBORN], parts=("r",), earns=R),
+    "memory_bomb": Case("allocates 64 GB", ["hog = bytearray(64 * 2**30)" + RUNS], parts=("r",), earns=R),
     # Its kernel may die or be interrupted, depending on when the limit bites: either way it
     # earns nothing, says why, and leaves no process behind.
-    "fork_bomb": Case("forks until the process limit", [FORK_BOMB], parts=("r",)),
-    "output_flood": Case("prints without end (gigabytes)", [FLOOD], parts=("r",), earns=R,
+    "fork_bomb": Case("forks until the process limit", [FORK_BOMB + RUNS], parts=("r",)),
+    "output_flood": Case("prints without end (gigabytes)", [FLOOD + RUNS], parts=("r",), earns=R,
                          reason="was interrupted"),
-    "stderr_flood": Case("writes 300 MB to the kernel's raw stderr", [STDERR_FLOOD], parts=("r",), earns=R),
+    "stderr_flood": Case("writes 300 MB to the kernel's raw stderr", [STDERR_FLOOD + RUNS], parts=("r",), earns=R),
     "disk_filler": Case("writes a 100 MB file in its scratch folder", [DISK_FILLER], parts=("r",), earns=R),
     "billion_params": Case("a model of 3 billion parameters (no input shape, so never built)", [BILLION],
                            parts=("3m",), earns=models3(but=("ex3_model", "ex3_accuracy")), reason="parameters"),
@@ -593,7 +600,7 @@ CASES = {
     "crafted_config": Case("a hand-made model config: a TFSMLayer loading a path, a build_config of 5 million inputs",
                            [CRAFTED_CONFIG], parts=("r",), setup=True, earns=R, reason="TFSMLayer"),
     # --- crossing the trust boundary
-    "symlink_host": Case("ships links to a root-only host file and to /etc", [READ_LINKS], parts=("r",), earns=R,
+    "symlink_host": Case("ships links to a root-only host file and to /etc", [READ_LINKS + RUNS], parts=("r",), earns=R,
                          links={"notes.txt": host_secret, "etc_link": "/etc"}, notice="symbolic link"),
     "notebook_is_link": Case("the notebook itself is a link to the course's source notebook (solutions, hidden tests)",
                              notebook_link=lambda course: course / "source" / "regularization" / "regularization.ipynb",
