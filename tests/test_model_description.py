@@ -153,6 +153,7 @@ def test_an_initializer_that_carries_values_is_refused(initializer):
 @pytest.mark.parametrize("optimizer, refused", [
     (keras.optimizers.Adam(1e-3), False),
     (keras.optimizers.SGD(0.1, momentum=0.9), False),
+    (keras.optimizers.SGD(1e-5), False),             # the bound itself, as float32 keeps it (9.99999974e-06)
     (keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, 1000)), False),
     (keras.optimizers.Adam(1e-9), True),             # a model that cannot move from where it starts
     (keras.optimizers.SGD(50.0), True),

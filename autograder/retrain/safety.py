@@ -201,7 +201,7 @@ def check_optimizer(config):
     check_objects(config, what="optimizer")
     low, high = LEARNING_RATES
     for rate in _learning_rates(config):
-        if not low <= rate <= high:
+        if not low * (1 - 1e-6) <= rate <= high * (1 + 1e-6):     # Keras keeps rates in float32
             raise RetrainRefused(f"Expected a learning rate between {low:g} and {high:g}, so the model "
                                  f"learns within the grader's budget. Received: {rate:g} (try 1e-3)")
 
