@@ -540,7 +540,7 @@ CASES = {
                     "opens a connection; leaves a process", [lambda course: _reaching(course) + RUNS], parts=("r",),
                     earns=R),
     # --- exhausting resources
-    "looper": Case("an infinite loop in a cell", ["while True:\n    pass"], parts=("r",), earns=R,
+    "looper": Case("an infinite loop in a cell", ["while True:\n    pass" + RUNS], parts=("r",), earns=R,
                    reason="was interrupted"),
     "builder_loops": Case("an infinite loop inside create_cifar_model", [BUILDER_LOOPS], parts=(2,),
                           earns=full(2), reason="time limit"),
