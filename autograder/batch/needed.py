@@ -67,7 +67,7 @@ EFFECT_MAGICS = {"pip", "conda", "system", "sx", "bash", "sh", "script", "writef
 MUTATING = {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "sort", "reverse",
             "update", "setdefault", "add", "discard", "difference_update", "intersection_update",
             "symmetric_difference_update", "fill", "resize", "put", "itemset", "setflags", "partition",
-            "byteswap", "shuffle", "permutation_", "compile", "set_weights", "load_weights", "build", "fit",
+            "byteswap", "shuffle", "compile", "set_weights", "load_weights", "build", "fit",
             "train_on_batch", "add_weight", "assign", "assign_add", "assign_sub", "seed", "__setitem__",
             "__delitem__", "__setattr__", "__delattr__", "__iadd__", "__next__", "write", "writelines", "close",
             "read", "readline", "readlines", "seek", "truncate", "send", "throw", "next", "appendleft",
@@ -103,7 +103,7 @@ PURE_METHODS = {"copy", "astype", "reshape", "flatten", "ravel", "transpose", "m
 # (list.append(x, ...), np.ndarray.sort(x)).
 FIRST_ARGUMENT = {"shuffle", "copyto", "place", "putmask", "fill_diagonal", "setattr", "delattr", "heappush",
                   "heappop", "heapify", "heapreplace", "heappushpop", "iadd", "isub", "imul", "setitem",
-                  "delitem", "next", "permutation_"}
+                  "delitem", "next"}
 # Calls that end the kernel (or another process): everything after them depends on them.
 ENDINGS = {"_exit", "exit", "quit", "kill", "killpg", "abort", "raise_signal"}
 # Builtins that iterate their first argument.
