@@ -77,7 +77,10 @@ class Assignment:
     models: tuple = ()              # ModelSpec
     accuracy: tuple = ()            # Accuracy
     hidden_checks: tuple = ()       # modules declaring hidden checks (absent from a student's package)
-    thresholds: str = "reference/thresholds.json"   # course-relative
+    thresholds: str = "reference/thresholds.json"   # course-relative; `autograder calibrate` writes it
+    # Read while the course has no thresholds file of its own: a calibration shipped with the
+    # spec (Module 07's, in the grader's package). The course's own file always wins.
+    default_thresholds: str = ""
     student_package: bool = False   # `autograder release` builds Module 07's student wheel
     course_dir: str = ""            # where relative paths are read from (set by ``activate``)
 
@@ -114,7 +117,16 @@ class Assignment:
 
     @property
     def thresholds_path(self):
+        """The course's thresholds file: where calibration writes, and what grading reads."""
         return self.path(self.thresholds)
+
+    @property
+    def thresholds_in_force(self):
+        """The file grading reads: the course's own, else the spec's shipped default."""
+        own = self.thresholds_path
+        if os.path.exists(own) or not self.default_thresholds:
+            return own
+        return self.default_thresholds
 
     def notebook_path(self, course_dir, folder, student=None):
         """The notebook in one of nbgrader's folders: source/release, or submitted/autograded
@@ -155,9 +167,18 @@ class Assignment:
             raise SpecError(f"{self.name}: model {model.builder!r} names no reference "
                             "(ModelSpec(reference=...)), so it cannot be calibrated")
         if not where.endswith(".py"):
-            return importlib.import_module(where)
+            # A module name: the course's own copy (course_dir/reference/exercise2.py for
+            # "reference.exercise2") when it has one, else the packaged module.
+            own = self.path(where.replace(".", os.sep) + ".py")
+            found = importlib.util.find_spec(where)
+            packaged = found.origin if found is not None else None
+            if not os.path.isfile(own) or (packaged and os.path.realpath(own) == os.path.realpath(packaged)):
+                return importlib.import_module(where)
+            where = os.path.relpath(own, self.course_dir)
         path = self.path(where)
-        name = f"_autograder_reference_{self.name}_{os.path.splitext(os.path.basename(path))[0]}"
+        # Named by its path: two courses' (or terms') copies of one file name stay apart.
+        digest = hashlib.sha256(os.path.realpath(path).encode()).hexdigest()[:12]
+        name = f"_autograder_reference_{self.name}_{os.path.splitext(os.path.basename(path))[0]}_{digest}"
         if name in sys.modules:
             return sys.modules[name]
         spec = importlib.util.spec_from_file_location(name, path)

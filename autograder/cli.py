@@ -234,7 +234,11 @@ def cmd_gradescope_bundle(args):
     from .gradescope import bundle
     course = _course_dir(args.course)
     out = args.out or os.path.join(course, "exports", "autograder.zip")
-    print(f"Gradescope autograder: {bundle(out, course, datasets=args.datasets)} "
+    try:
+        path = bundle(out, course, datasets=args.datasets)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print(f"Gradescope autograder: {path} "
           "(upload it as the assignment's autograder; Gradescope builds its image with setup.sh)")
     return 0
 
@@ -297,9 +301,9 @@ def cmd_feedback(args):
 def cmd_calibrate(args):
     from .retrain.calibrate import calibrate
     _course_dir(args.course)
-    from .retrain.thresholds import in_force
+    from .retrain.thresholds import written
     try:
-        entries, ok = calibrate(args.profile, args.seeds, path=args.out or in_force(), checks=args.check)
+        entries, ok = calibrate(args.profile, args.seeds, path=args.out or written(), checks=args.check)
     except ValueError as exc:
         raise UserError(str(exc))
     for check, models in entries.items():

@@ -26,15 +26,23 @@ from .lms import remember_collected
 from .nbgrader_steps import notebook_path
 
 MAX_ID = 64
-# Canvas: name[_LATE]_userid_submissionid_original.ipynb (the name is the login-ish sortable name)
+# Each LMS writes its own part of a name (ids, names, times) before the name the student gave
+# the file when uploading; a rule reads only the LMS's part, anchored at its start, so what a
+# student typed never decides whose notebook it is.
+# Canvas: sortablename[_LATE]_userid_submissionid_original.ipynb (the name has no underscore)
 CANVAS = re.compile(r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<id>\d+)_\d+_")
-# Moodle: Full Name_participantid_assignsubmission_file_original.ipynb
-MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_")
-# Blackboard: Assignment Name_username_attempt_YYYY-MM-DD-HH-MM-SS[_original].ipynb
-BLACKBOARD = re.compile(r"^.+_(?P<id>[^_]+)_attempt_(?P<stamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)(?:_|$)")
+# Moodle, flat: Full Name_participantid_assignsubmission_file_original.ipynb; in folders: the
+# folder is Full Name_participantid_assignsubmission_file_ and the file keeps its own name.
+MOODLE = re.compile(r"^(?P<name>[^_]+)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_")
+MOODLE_FOLDER = re.compile(r"^(?P<name>[^_]+)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_?$")
+# Blackboard: Assignment Name_username_attempt_YYYY-MM-DD-HH-MM-SS[_original].ipynb, where both
+# the title and the username may hold underscores (the first _attempt_<time> is Blackboard's).
+BLACKBOARD = re.compile(r"^(?P<pre>.+?)_attempt_(?P<stamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)(?:_|$)")
 # Brightspace (D2L): submissionid-userid - Full Name - Mon D, YYYY HMM AM - original.ipynb
 D2L = re.compile(r"^\d+-(?P<id>\d+) - (?P<name>.+?) - (?P<stamp>[A-Z][a-z]{2} \d{1,2}, \d{4} \d{3,4} [AP]M) - ")
-PLAIN = re.compile(r"^(?P<id>[^_\s]+)(?:[_ ].*)?$")
+# No LMS: <student>.ipynb, <student>_<assignment>.ipynb, or <student>/<assignment>.ipynb.
+PLAIN_ID = re.compile(r"[\w.@'-]+", re.UNICODE)
+SKIPPED_FOLDERS = (".ipynb_checkpoints", "__MACOSX")
 
 
 class CollectError(ValueError):
@@ -82,35 +90,169 @@ def _local(stamp, fmt, tz):
     return datetime.strptime(stamp, fmt).replace(tzinfo=tz)
 
 
-def parse_name(filename, data, tz=timezone.utc):
-    """What a file name says: a Found, or CollectError naming the file and the rule."""
-    stem = os.path.splitext(os.path.basename(filename))[0]
+@dataclass
+class Reading:
+    """What one LMS layout reads from a file's path: the LMS's id, or (Blackboard, whose titles
+    and usernames both hold underscores) the (title, username) splits it allows."""
+    lms: str
+    key: str = ""
+    name: str = ""
+    submitted: datetime = None
+    late: bool = False
+    splits: tuple = ()
+
+
+def _parts(path):
+    """A path inside a download as its components, without empty, '.' or '..' ones."""
+    return [p for p in path.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+
+
+def _readings(path, tz):
+    """{lms: Reading} of every known layout that reads ``path``; CollectError for a name in a
+    layout's form whose time is no time."""
+    parts = _parts(path)
+    stem = os.path.splitext(parts[-1])[0] if parts else ""
+    out = {}
+    if len(parts) >= 2 and (m := MOODLE_FOLDER.match(parts[-2])):
+        out["moodle"] = Reading("moodle", m.group("id"), m.group("name"))
+    elif m := MOODLE.match(stem):
+        out["moodle"] = Reading("moodle", m.group("id"), m.group("name"))
     if m := D2L.match(stem + " - "):
         try:
             when = _local(m.group("stamp"), "%b %d, %Y %I%M %p", tz)
         except ValueError:
-            raise CollectError(f"{filename!r}: a Brightspace name whose date {m.group('stamp')!r} "
+            raise CollectError(f"{path!r}: a Brightspace name whose date {m.group('stamp')!r} "
                                "is not 'Mon D, YYYY HMM AM'") from None
-        return Found(filename, data, "d2l", m.group("id"), m.group("name"), when)
-    if m := MOODLE.match(stem):
-        return Found(filename, data, "moodle", m.group("id"), m.group("name"))
+        out["d2l"] = Reading("d2l", m.group("id"), m.group("name"), when)
     if m := BLACKBOARD.match(stem):
         try:
             when = _local(m.group("stamp"), "%Y-%m-%d-%H-%M-%S", tz)
         except ValueError:
-            raise CollectError(f"{filename!r}: a Blackboard name whose attempt date is not a date") from None
-        return Found(filename, data, "blackboard", m.group("id"), "", when)
+            raise CollectError(f"{path!r}: a Blackboard name whose attempt date is not a date") from None
+        tokens = m.group("pre").split("_")
+        splits = tuple(("_".join(tokens[:k]), "_".join(tokens[k:])) for k in range(1, len(tokens)))
+        if splits:
+            out["blackboard"] = Reading("blackboard", submitted=when, splits=splits)
     if m := CANVAS.match(stem):
-        return Found(filename, data, "canvas", m.group("id"), m.group("name"), late=bool(m.group("late")))
-    if m := PLAIN.match(stem):
-        return Found(filename, data, "plain", m.group("id"))
-    raise CollectError(f"cannot tell the student from the file name {filename!r}: name files "
-                       "<student>.ipynb or <student>_anything.ipynb, or collect the LMS's download as it is")
+        out["canvas"] = Reading("canvas", m.group("id"), m.group("name"), late=bool(m.group("late")))
+    return out
+
+
+def _plain(path, assignment):
+    """The id a file outside any LMS layout names: <student>.ipynb, <student>_<assignment>.ipynb
+    or <student>/<assignment>.ipynb; None when it names none."""
+    parts = _parts(path)
+    stem = os.path.splitext(parts[-1])[0] if parts else ""
+    if assignment and stem == assignment:
+        folders = [p for p in parts[:-1] if p != assignment]
+        candidate = folders[-1] if folders else ""
+    elif assignment and stem.endswith("_" + assignment):
+        candidate = stem[:-len(assignment) - 1]
+    else:
+        candidate = stem
+    return candidate if PLAIN_ID.fullmatch(candidate or "-x-") and candidate else None
+
+
+NO_RULE = ("no rule reads whose notebook {path!r} is: the grader reads Canvas, Moodle (flat or in "
+           "folders), Blackboard, Brightspace and Gradescope downloads as the LMS writes them, and "
+           "files named <student>.ipynb, <student>_{assignment}.ipynb or <student>/{assignment}.ipynb; "
+           "rename it, or add a pattern to nbgrader_config.py, e.g. "
+           "c.Collect.patterns = [r'^(?P<student>[^ ]+) - ']")
+
+
+def _blackboard_user(found_splits, roster):
+    """{path: username} for Blackboard files: the title is the same for every file of one
+    download, so the split whose title all files allow is theirs; a file still left with
+    several is decided by the roster, else refused with the rule to add."""
+    titles = None
+    for splits in found_splits.values():
+        allowed = {title for title, _ in splits}
+        titles = allowed if titles is None else titles & allowed
+    out = {}
+    for path, splits in found_splits.items():
+        users = [user for title, user in splits if title in (titles or ())] if titles else []
+        if len(users) != 1 and roster is not None:
+            users = [u for u in (users or [user for _, user in splits]) if _norm(u) in roster] or users
+        if len(users) == 1:
+            out[path] = users[0]
+            continue
+        options = [user for _, user in splits]
+        raise CollectError(
+            f"{path!r}: Blackboard writes <assignment title>_<username>_attempt_<time>, and both may hold "
+            f"underscores: this could be user {' or '.join(repr(u) for u in options)}. Collect with "
+            "--roster (a username column), or name the title in nbgrader_config.py, e.g. "
+            f"c.Collect.patterns = [r'^{re.escape(splits[0][0])}_(?P<student>.+)_attempt_']")
+    return out
+
+
+def read_names(members, tz=timezone.utc, patterns=(), roster=None, assignment=""):
+    """A Found for each (path, bytes) of a download, from its LMS's part of the path: the
+    course's own ``patterns`` first, then the layout every file of the download is in (a file
+    several layouts read is the download's LMS's), then the plain names. A file no rule reads,
+    or that two layouts read differently, is refused by name; no id is ever guessed."""
+    compiled = []
+    for text in patterns or ():
+        try:
+            pattern = re.compile(text)
+        except re.error as exc:
+            raise CollectError(f"c.Collect.patterns: {text!r} is not a regular expression ({exc})") from None
+        if "student" not in pattern.groupindex:
+            raise CollectError(f"c.Collect.patterns: {text!r} has no group (?P<student>...) naming the student")
+        compiled.append(pattern)
+    founds, pending = {}, {}
+    for path, data in members:
+        rel = "/".join(_parts(path))
+        for pattern in compiled:
+            if m := pattern.match(rel):
+                name = m.groupdict().get("name") or ""
+                founds[path] = Found(path, data, "pattern", m.group("student"), name)
+                break
+        else:
+            pending[path] = (data, _readings(path, tz))
+    shared = None
+    for _, readings in pending.values():
+        shared = set(readings) if shared is None else shared & set(readings)
+    # One download is one LMS's: the layout that reads every file reads each of them.
+    download_lms = next(iter(shared)) if shared and len(shared) == 1 else None
+    blackboard = {}
+    for path, (data, readings) in pending.items():
+        if download_lms:
+            readings = {download_lms: readings[download_lms]}
+        if len(readings) > 1:
+            raise CollectError(f"{path!r} reads as a {' and a '.join(sorted(readings))} download with other "
+                               f"ids ({', '.join(f'{k}: {r.key or r.splits[0][1]!r}' for k, r in sorted(readings.items()))}); "
+                               "collect each LMS's download on its own")
+        if not readings:
+            sid = _plain(path, assignment)
+            if sid is None:
+                raise CollectError(NO_RULE.format(path=path, assignment=assignment or "assignment"))
+            founds[path] = Found(path, data, "plain", sid)
+            continue
+        (lms, r), = readings.items()
+        if lms == "blackboard":
+            blackboard[path] = r.splits
+        founds[path] = Found(path, data, lms, r.key, r.name, r.submitted, r.late)
+    for path, user in _blackboard_user(blackboard, roster).items():
+        founds[path].key = user
+    return [founds[path] for path, _ in members]
+
+
+def parse_name(filename, data=b"", tz=timezone.utc, assignment=""):
+    """What one file's name says on its own (a download of one file): a Found, or CollectError."""
+    return read_names([(filename, data)], tz, assignment=assignment or _assignment_name())[0]
+
+
+def _assignment_name():
+    try:
+        from .assignment import current
+        return current().name
+    except Exception:       # noqa: BLE001  (no assignment in force: only the plain <student>.ipynb)
+        return ""
 
 
 def student_id(filename):
     """The course id a file name gives without a roster."""
-    return safe_id(parse_name(filename, b"").key, filename)
+    return safe_id(parse_name(filename).key, filename)
 
 
 def _gradescope(metadata_text, members):
@@ -184,7 +326,7 @@ def _members(source):
             for info in infos:
                 # member data only, never its path: nothing is written outside submitted/
                 name = os.path.basename(info.filename)
-                if info.filename.startswith("__MACOSX") or info.is_dir():
+                if info.is_dir() or any(p in SKIPPED_FOLDERS for p in _parts(info.filename)):
                     continue
                 if not (name.endswith(".ipynb") or name == "submission_metadata.yml"):
                     continue
@@ -214,7 +356,7 @@ def _existing(path, course_dir):
 def _download_policy(rel, is_dir):
     name = os.path.basename(rel)
     if is_dir:
-        return None if name == ".ipynb_checkpoints" else ""
+        return None if name in SKIPPED_FOLDERS else ""
     return "" if name.endswith(".ipynb") or name == "submission_metadata.yml" else None
 
 
@@ -274,24 +416,83 @@ def _course_id(found, roster):
                        "is in the roster; add the student to it, or collect without --roster")
 
 
+MIN_DISTINCTIVE = 40        # characters: a locked cell longer than an import line
+
+
+def _cell_text(source):
+    return ("".join(source) if isinstance(source, list) else str(source or "")).strip()
+
+
+def _assignment_cells(course_dir):
+    """The stripped sources of the source notebook's locked cells that say which assignment
+    this is (instructions, given code), not its tests (hidden tests are cut from a release)."""
+    import nbformat
+    from nbgrader.utils import is_grade, is_locked, is_solution
+    from .assignment import current
+    path = current().notebook_path(course_dir, "source")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError) as exc:
+        raise CollectError(f"the assignment's source notebook {path} cannot be read ({exc}): collect "
+                           "compares each notebook with it") from None
+    return {_cell_text(c.source) for c in nb.cells
+            if is_locked(c) and not (is_grade(c) and not is_solution(c))
+            and len(_cell_text(c.source)) >= MIN_DISTINCTIVE}
+
+
+def refuse_other_assignments(founds, course_dir):
+    """CollectError naming every notebook that is a notebook, but none of this assignment's: it
+    holds cells, and not one of the source notebook's locked cells (another assignment's work,
+    graded here it would be a zero). A file that is no notebook at all is collected and graded
+    as what it is."""
+    import json
+    from .assignment import current
+    ours, others = None, []
+    for item in founds:
+        try:
+            nb = json.loads(item.data)
+        except (ValueError, RecursionError):
+            continue
+        cells = nb.get("cells") if isinstance(nb, dict) else None
+        if not isinstance(cells, list) or not cells:
+            continue
+        if ours is None:
+            ours = _assignment_cells(course_dir)
+        if not ours:
+            return
+        texts = {_cell_text(c.get("source")) for c in cells if isinstance(c, dict)}
+        if not texts & ours:
+            others.append(item.filename)
+    if others:
+        raise CollectError(f"{len(others)} notebook(s) are not '{current().name}' notebooks: none of their cells "
+                           f"is one of the assignment's own (its instructions, its given code): "
+                           f"{', '.join(repr(f) for f in others[:5])}. Another assignment's notebook graded here "
+                           "would score zero: leave it out of the download (or collect it into its own course)")
+
+
 def timestamp_text(when):
     """nbgrader's timestamp.txt format, in UTC."""
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
-def collect(source, course_dir, replace=False, roster=None, tz="UTC"):
+def collect(source, course_dir, replace=False, roster=None, tz="UTC", patterns=None):
     """Place each student's notebook; returns {student: Placed-like dict}. Checks everything
     first: nothing is written when any file is refused."""
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise CollectError(f"unknown time zone {tz!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'") from None
+    from .assignment import current
+    from .batch.settings import Collect, load_config
+    if patterns is None:
+        patterns = Collect(config=load_config(course_dir)).patterns
     members, metadata = _members(source)
+    lookup = read_roster(roster) if roster else None
     if metadata is not None:
         founds = _gradescope(metadata.decode("utf-8", "replace"), members)
     else:
-        founds = [parse_name(path, data, zone) for path, data in members]
-    lookup = read_roster(roster) if roster else None
+        founds = read_names(members, zone, patterns, lookup, current().name)
+    refuse_other_assignments(founds, course_dir)
     found = {}
     for item in founds:
         sid = _course_id(item, lookup)

@@ -11,6 +11,7 @@ written: a student never meets Gradescope's "autograder failed to produce result
 """
 import argparse
 import glob
+import importlib.metadata
 import json
 import os
 import shutil
@@ -27,12 +28,15 @@ from .student_package import build_wheel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUDENT = "gradescope"
+DISTRIBUTION = "module07-autograder"
 
 
 def course_files(course_dir):
     """The course files the grading reads, shipped in the bundle under course/: the config, the
     notebooks, the thresholds, and the assignment's own spec, checks and reference files."""
     spec = current()
+    # The thresholds in force go where the bundled course reads them (its own file), whether
+    # they are the course's or the calibration its spec ships (``bundle`` picks the source).
     files = ["nbgrader_config.py", f"source/{spec.name}/{spec.name}.ipynb",
              f"release/{spec.name}/{spec.name}.ipynb", os.path.relpath(spec.thresholds_path, course_dir)]
     for folder in spec_paths():
@@ -71,33 +75,68 @@ exec "$PYTHON" -m autograder.gradescope --root "$ROOT"
 """
 
 
+def _pyproject():
+    """The grader's pyproject.toml: the checkout's, or (an installed grader) one restated from
+    the installed distribution's metadata, so a wheel of the same package can be built."""
+    own = os.path.join(ROOT, "pyproject.toml")
+    if os.path.exists(own):
+        with open(own) as f:
+            return f.read()
+    meta = importlib.metadata.metadata(DISTRIBUTION)
+    requires = [r for r in (meta.get_all("Requires-Dist") or []) if "extra ==" not in r]
+    return (f'[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "{meta["Name"]}"\nversion = "{meta["Version"]}"\n'
+            f'requires-python = "{meta.get("Requires-Python") or ">=3.11"}"\ndependencies = {requires!r}\n\n'
+            '[project.scripts]\nautograder = "autograder.cli:main"\n\n'
+            '[tool.setuptools.packages.find]\ninclude = ["autograder*", "reference*"]\n\n'
+            '[tool.setuptools.package-data]\n"autograder.batch" = ["templates/*.j2"]\n"reference" = ["thresholds.json"]\n')
+
+
 def bundle(out_path, course_dir=ROOT, datasets=None):
     """Write autograder.zip: setup.sh, run_autograder, the grader as a wheel, the course files
-    and, when given, an offline dataset folder (with its prepare.py); returns the path."""
+    and, when given, an offline dataset folder (with its prepare.py); returns the path. The zip
+    appears whole or not at all."""
+    from .retrain.thresholds import in_force
+    files = course_files(course_dir)
+    sources = {os.path.relpath(current().thresholds_path, course_dir): in_force()}
     with tempfile.TemporaryDirectory(prefix="gradescope-bundle-") as tmp:
         wheels, project = os.path.join(tmp, "wheels"), os.path.join(tmp, "project")
         # Built from a copy: pip builds in the source tree, which stays as it is.
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         for name in ("autograder", "reference"):
             shutil.copytree(os.path.join(ROOT, name), os.path.join(project, name), ignore=ignore)
-        shutil.copy(os.path.join(ROOT, "pyproject.toml"), project)
+        with open(os.path.join(project, "pyproject.toml"), "w") as f:
+            f.write(_pyproject())
         build_wheel(project, wheels, "the grader's wheel")
-        os.makedirs(os.path.dirname(os.path.abspath(out_path)) or ".", exist_ok=True)
-        with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
-                info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-                info.external_attr = 0o755 << 16
-                z.writestr(info, text)
-            for path in sorted(glob.glob(os.path.join(wheels, "*.whl"))):
-                z.write(path, f"wheels/{os.path.basename(path)}")
-            for rel in course_files(course_dir):
-                z.write(os.path.join(course_dir, rel), f"course/{rel}")
-            if datasets:
-                for root, _, files in os.walk(datasets):
-                    for name in sorted(files):
-                        path = os.path.join(root, name)
-                        z.write(path, f"datasets/{os.path.relpath(path, datasets)}")
+        out_dir = os.path.dirname(os.path.abspath(out_path))
+        os.makedirs(out_dir, exist_ok=True)
+        fd, partial = tempfile.mkstemp(prefix=".autograder-", suffix=".zip.partial", dir=out_dir)
+        os.close(fd)
+        try:
+            _write_zip(partial, wheels, course_dir, files, sources, datasets)
+            os.chmod(partial, 0o644)
+            os.replace(partial, out_path)
+        except BaseException:
+            os.unlink(partial)
+            raise
     return out_path
+
+
+def _write_zip(out_path, wheels, course_dir, files, sources, datasets):
+    with zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = 0o755 << 16
+            z.writestr(info, text)
+        for path in sorted(glob.glob(os.path.join(wheels, "*.whl"))):
+            z.write(path, f"wheels/{os.path.basename(path)}")
+        for rel in files:
+            z.write(sources.get(rel) or os.path.join(course_dir, rel), f"course/{rel}")
+        if datasets:
+            for root, _, files in os.walk(datasets):
+                for name in sorted(files):
+                    path = os.path.join(root, name)
+                    z.write(path, f"datasets/{os.path.relpath(path, datasets)}")
 
 
 def _fail_results(message, elapsed):
@@ -171,7 +210,6 @@ def run(root):
     try:
         course = os.path.join(work, "course")
         shutil.copytree(os.path.join(root, "source", "course"), course)
-        os.environ.setdefault("AUTOGRADER_THRESHOLDS", os.path.join(course, "reference", "thresholds.json"))
         target = notebook_path(course, "submitted", STUDENT)
         os.makedirs(os.path.dirname(target))
         shutil.copyfile(notebook, target)

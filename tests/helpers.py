@@ -1,5 +1,6 @@
 """Run a sample's solution cells in a namespace built like the notebook's, and grade it."""
 import os
+import sys
 
 import nbformat
 
@@ -92,3 +93,34 @@ def cmdline(pid):
             return f.read()
     except OSError:
         return ""
+
+
+def installed_grader(root):
+    """The python of a fresh virtual environment holding the grader as an instructor installs it:
+    ``pip install --no-deps`` of a copy of this checkout (a wheel, not editable), its other
+    packages read from this test environment (a .pth line), nothing downloaded."""
+    import shutil
+    import subprocess
+    import sysconfig
+    venv, project = root / "venv", root / "project"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(purelib, "test-environment.pth"), "w") as f:
+        f.write(sysconfig.get_paths()["purelib"] + "\n")
+    # Jupyter's data files (nbconvert's templates, the kernel spec) as pip put them in this environment.
+    os.makedirs(venv / "share", exist_ok=True)
+    os.symlink(os.path.join(sys.prefix, "share", "jupyter"), venv / "share" / "jupyter")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("autograder", "reference"):
+        shutil.copytree(os.path.join(REPO, name), project / name, ignore=ignore)
+    shutil.copy(os.path.join(REPO, "pyproject.toml"), project / "pyproject.toml")
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps",
+                           "--no-build-isolation", "--no-index", str(project)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    where = subprocess.run([python, "-c", "import autograder, reference; print(autograder.__file__, reference.__file__)"],
+                           capture_output=True, text=True, cwd=str(root), check=True).stdout
+    assert where.count(purelib) == 2, where       # the installed copy, not this checkout
+    return python

@@ -16,7 +16,7 @@ FIXTURE = os.path.join(REPO, "tests", "fixtures", "l2course")
 
 def test_module07_is_in_force_by_default_and_everything_derives_from_its_spec():
     spec = current()
-    assert spec.name == "regularization" and spec.thresholds_path == os.path.join(REPO, "reference", "thresholds.json")
+    assert spec.name == "regularization" and spec.thresholds_in_force == os.path.join(REPO, "reference", "thresholds.json")
     assert list(CHECKS)[:4] == ["ex1_rates", "ex1_sweep", "ex1_best_rate", "ex1_plot"]
     assert list(CHECKS)[-3:] == ["ex1_accuracy", "ex2_accuracy", "ex3_accuracy"]
     assert sum(c.points for c in CHECKS.values()) == 34
@@ -41,6 +41,27 @@ def test_activating_another_course_switches_checks_models_and_thresholds(tmp_pat
     assert os.environ[assignment.SPEC_VARIABLE] == "l2mlp_spec"
     assert assignment.spec_paths() == [os.path.realpath(course / "grading")]
     assert spec.reference_module(spec.model("create_l2_mlp")).create_l2_mlp().count_params() == 784 * 128 + 128 + 1290
+
+
+def test_module07_in_a_course_folder_of_its_own_reads_that_folders_thresholds_and_references(tmp_path):
+    """A new term's copy of the course (its nbgrader_config.py, no thresholds yet) grades against
+    the calibration the grader ships until it calibrates its own, which then is in force; a
+    reference solution the course keeps in reference/ is the one calibration builds."""
+    from autograder.module07 import PACKAGED_THRESHOLDS
+    from autograder.retrain.thresholds import in_force, written
+    course = tmp_path / "term2"
+    course.mkdir()
+    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), course)
+    spec = activate(str(course))
+    assert in_force() == PACKAGED_THRESHOLDS and written() == str(course / "reference" / "thresholds.json")
+    (course / "reference").mkdir()
+    (course / "reference" / "thresholds.json").write_text("{}")
+    assert in_force() == written() == str(course / "reference" / "thresholds.json")
+    model = spec.model("create_no_bn_baseline")
+    assert spec.reference_module(model).__file__ == os.path.join(REPO, "reference", "exercise2.py")
+    (course / "reference" / "exercise2.py").write_text(
+        "def create_no_bn_baseline():\n    return 'the course copy'\n")
+    assert spec.reference_module(model).create_no_bn_baseline() == "the course copy"
 
 
 def test_a_wrong_spec_is_a_clear_error(tmp_path):

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import zipfile
 
+import nbformat
 import pytest
 
 from autograder.batch.timestamps import read_timestamp
@@ -116,9 +117,88 @@ def test_a_different_resubmission_needs_replace_and_keeps_a_backup(course, tmp_p
 def test_two_notebooks_for_one_student_are_refused_from_the_command_line(course, tmp_path):
     folder = tmp_path / "dl"
     folder.mkdir()
-    (folder / "111_a.ipynb").write_bytes(b"one")
-    (folder / "111_b.ipynb").write_bytes(b"two")
+    (folder / "111.ipynb").write_bytes(b"one")
+    (folder / "111_regularization.ipynb").write_bytes(b"two")
     proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "collect",
                            str(folder)], capture_output=True, text=True)
     assert proc.returncode == 2 and "two different notebooks for student '111'" in proc.stderr
     assert "Traceback" not in proc.stderr and not (course / "submitted").exists()
+
+
+RELEASE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "release", "regularization",
+                       "regularization.ipynb")
+OTHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "l2course", "source", "l2mlp",
+                     "l2mlp.ipynb")
+
+
+def _download(tmp_path, files):
+    folder = tmp_path / "dl"
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    return str(folder)
+
+
+def test_ids_come_from_the_lms_part_of_a_name_never_from_what_the_student_typed(course, tmp_path):
+    # Moodle's "download submissions in folders": the folder is Moodle's, the file the student's.
+    placed = collect(_download(tmp_path, {
+        "Jane Doe_123456_assignsubmission_file_/regularization.ipynb": b"{}",
+        "Kim Lee_99_assignsubmission_file_/my work (final).ipynb": b"[]"}), str(course))
+    assert sorted(placed) == ["123456", "99"] and placed["99"]["lms"] == "moodle"
+    # An upload name holding another LMS's pattern: the download is Canvas's, so Canvas's part decides.
+    placed = collect(_download(tmp_path / "2", {
+        "doejane_10001_2345_hw_attempt_2026-11-20-23-59-01.ipynb": b"{}",
+        "roedick_10002_2346_regularization.ipynb": b"[]",
+        "leekim_10003_2347_x_1_assignsubmission_file_y.ipynb": b"{ }"}), str(course))
+    assert sorted(placed) == ["10001", "10002", "10003"]
+    # Alone, such a file reads two ways: refused by name, nothing guessed.
+    with pytest.raises(CollectError, match="reads as a blackboard and a canvas download"):
+        collect(_download(tmp_path / "3", {"doejane_10001_2345_hw_attempt_2026-11-20-23-59-01.ipynb": b"{}"}),
+                str(course))
+
+
+def test_blackboard_usernames_with_underscores_are_read_whole(course, tmp_path):
+    files = {"Module 7_j_doe_attempt_2026-11-20-23-59-01_regularization.ipynb": b"{}",
+             "Module 7_asmith_attempt_2026-11-20-22-00-00_regularization.ipynb": b"[]"}
+    assert sorted(collect(_download(tmp_path, files), str(course))) == ["asmith", "j_doe"]
+    alone = _download(tmp_path / "2", {"Module 7_j_doe_attempt_2026-11-20-23-59-01.ipynb": b"{}"})
+    with pytest.raises(CollectError, match=r"could be user 'j_doe' or 'doe'.*--roster.*c.Collect.patterns"):
+        collect(alone, str(course / "x"))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,username\njane,j_doe\n")
+    assert sorted(collect(alone, str(course), roster=str(roster))) == ["jane"]
+
+
+def test_no_id_is_invented_and_a_course_pattern_reads_its_own_names(course, tmp_path):
+    for name in ("Jane Doe - regularization.ipynb", "regularization.ipynb"):
+        with pytest.raises(CollectError, match="no rule reads whose notebook.*c.Collect.patterns"):
+            collect(_download(tmp_path / name[:4], {name: b"{}"}), str(course))
+    assert student_id("j_doe.ipynb") == "j_doe" and student_id("j_doe_regularization.ipynb") == "j_doe"
+    assert sorted(collect(_download(tmp_path / "folders", {"s1/regularization.ipynb": b"{}",
+                                                           "s2/regularization/regularization.ipynb": b"[]"}),
+                          str(course))) == ["s1", "s2"]
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write("c.Collect.patterns = [r'^(?P<student>s\\d+) - ']\n")
+    placed = collect(_download(tmp_path / "pattern", {"s123 - regularization.ipynb": b"{}"}), str(course))
+    assert list(placed) == ["s123"] and placed["s123"]["lms"] == "pattern"
+    with pytest.raises(CollectError, match="has no group"):
+        collect(_download(tmp_path / "bad", {"s9.ipynb": b"{}"}), str(course), patterns=[r"^s\d+"])
+
+
+def test_another_assignments_notebook_is_refused_by_name_and_checkpoints_are_skipped(course, tmp_path):
+    ours = open(RELEASE, "rb").read()
+    other = open(OTHER, "rb").read()
+    download = _download(tmp_path, {"s1.ipynb": ours, "s2.ipynb": other, "s3.ipynb": b"not json"})
+    with pytest.raises(CollectError, match=r"1 notebook\(s\) are not 'regularization' notebooks.*'s2.ipynb'"):
+        collect(download, str(course))
+    assert not (course / "submitted").exists()
+    # A student's own notebook that kept only the assignment's given cells is still theirs.
+    nb = nbformat.reads(ours.decode(), as_version=4)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("locked")][:3]
+    archive = tmp_path / "gradescope.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("export/submission_1/regularization.ipynb", nbformat.writes(nb))
+        z.writestr("export/submission_1/.ipynb_checkpoints/regularization-checkpoint.ipynb", other)
+        z.writestr("export/submission_metadata.yml",
+                   "submission_1:\n  :submitters:\n  - :name: A\n    :sid: s-1\n  :created_at: 2026-11-20 10:00:00 +00:00\n")
+    assert list(collect(str(archive), str(course))) == ["s-1"]

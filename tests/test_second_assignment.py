@@ -1,7 +1,9 @@
 """A second assignment, declared in its own spec (tests/fixtures/l2course: a source notebook, a
 spec with one visible model check, one visible check that calls the student's function and one
 accuracy check, a reference solution), taken through the same commands as Module 07 with no
-change to the package: calibrated from its reference, released, graded in the sandbox, exported."""
+change to the package: calibrated from its reference, released, graded in the sandbox, exported;
+by a grader installed as an instructor installs it (a wheel, not this checkout), from a course
+folder of its own whose thresholds are the ones in force."""
 import csv
 import json
 import os
@@ -13,6 +15,7 @@ import nbformat
 import pytest
 
 from autograder.sandbox.bwrap import bwrap_path
+from tests.helpers import installed_grader
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "l2course")
@@ -27,8 +30,11 @@ WRONG_PENALTY = ("def create_l2_mlp():\n    return keras.Sequential([layers.Inpu
                  "def l2_penalty(weights, lam):\n    return lam * sum(float(np.sum(np.abs(w))) for w in weights)\n")
 
 
+PYTHON = [sys.executable]
+
+
 def autograder(course, *args):
-    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), *args],
+    proc = subprocess.run([*PYTHON, "-m", "autograder", "--course", str(course), *args],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, (args, proc.stdout[-2000:], proc.stderr[-3000:])
     return proc
@@ -46,9 +52,11 @@ def submit(course, student, solution):
 
 
 @pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")
-def test_a_second_assignment_is_graded_from_its_spec_alone(tmp_path):
+def test_a_second_assignment_is_graded_from_its_spec_alone(tmp_path, monkeypatch):
     course = tmp_path / "l2course"
     shutil.copytree(FIXTURE, course)
+    python = installed_grader(tmp_path / "install")
+    monkeypatch.setattr(sys.modules[__name__], "PYTHON", [python])
 
     # Calibrated from the reference its spec names (reference/, never bound into the sandbox).
     autograder(course, "calibrate", "--profile", "quick", "--seeds", "2")
@@ -85,3 +93,13 @@ def test_a_second_assignment_is_graded_from_its_spec_alone(tmp_path):
     retrained = judgement["retrained"]["create_l2_mlp"]
     assert retrained["check"] == "l2_accuracy" and retrained["threshold"] == entry["threshold"]
     assert retrained["best_val_acc"] >= entry["threshold"]
+
+    # The course's own thresholds are the ones in force: made stricter, the class is re-judged
+    # (not re-executed, not retrained) and the right model loses its accuracy points.
+    thresholds = json.loads((course / "reference" / "thresholds.json").read_text())
+    thresholds["quick"]["l2_accuracy"]["create_l2_mlp"]["threshold"] = 0.999
+    (course / "reference" / "thresholds.json").write_text(json.dumps(thresholds))
+    out = autograder(course, "grade").stdout
+    summary = json.loads((course / "exports" / "summary.json").read_text())
+    assert summary["scores"] == {"right": 5, "no_l2": 2, "wrong_penalty": 3}, out
+    assert summary["executions"]["run"] == 0 and summary["retraining"]["trained"] == 0

@@ -64,6 +64,17 @@ class Course(Configurable):
                                      "them).").tag(config=True)
 
 
+class Collect(Configurable):
+    """How ``autograder collect`` reads whose notebook a downloaded file is."""
+    patterns = List(Unicode(), help="Regular expressions tried before the LMS layouts the grader "
+                                    "knows, each matched (re.match) against a notebook's path inside "
+                                    "the download ('/' between folders); its group 'student' is the "
+                                    "student's id (looked up in --roster when one is given), an optional "
+                                    "group 'name' their name. Example, a Blackboard assignment whose "
+                                    "title holds underscores: r'^Module_07_(?P<student>.+)_attempt_'."
+                          ).tag(config=True)
+
+
 def load_config(course_dir):
     """The traitlets Config of ``course_dir/nbgrader_config.py`` (empty when there is none)."""
     if not os.path.exists(os.path.join(course_dir, "nbgrader_config.py")):

@@ -5,13 +5,18 @@ import os
 
 from ..args import args_key  # noqa: F401  (how the file writes arguments)
 
-PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                    "reference", "thresholds.json")
 
 
 def in_force():
-    """The thresholds in force: AUTOGRADER_THRESHOLDS (a course's own calibration), else the
-    file the assignment in force declares (Module 07's: the committed reference/thresholds.json)."""
+    """The thresholds in force: AUTOGRADER_THRESHOLDS (another calibration), else the course
+    directory's file (``reference/thresholds.json``), else the one its spec ships (Module 07's)."""
+    from ..assignment import current
+    return os.environ.get("AUTOGRADER_THRESHOLDS") or current().thresholds_in_force
+
+
+def written():
+    """Where calibration writes: AUTOGRADER_THRESHOLDS, else the course directory's file (so
+    grading reads what it wrote, never the packaged copy)."""
     from ..assignment import current
     return os.environ.get("AUTOGRADER_THRESHOLDS") or current().thresholds_path
 

@@ -78,6 +78,9 @@ def _readable_paths():
     import autograder
     paths = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
              + "/autograder"]
+    # Package folders this interpreter reads beyond its prefix (another environment's, named by
+    # a .pth file): only folders of installed packages, never a course or a checkout on sys.path.
+    paths += [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
     data = os.environ.get("AUTOGRADER_DATA_DIR")
     if data:
         paths.append(data)

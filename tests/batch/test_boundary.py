@@ -211,7 +211,7 @@ def test_the_optimizer_and_its_schedule_are_allow_listed_too():
         check_optimizer(adam)
 
 
-@pytest.mark.parametrize("name, phrase", [(".._x.ipynb", "names a folder"), ("-rf_x.ipynb", "starts with '-'"),
+@pytest.mark.parametrize("name, phrase", [(".._regularization.ipynb", "names a folder"), ("-rf_x.ipynb", "starts with '-'"),
                                           (".hidden_x.ipynb", "starts with '.'")])
 def test_collect_refuses_ids_that_are_not_a_students_folder(name, phrase):
     with pytest.raises(CollectError, match=phrase):

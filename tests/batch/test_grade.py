@@ -201,13 +201,15 @@ def test_one_student_is_regraded_and_the_class_is_still_exported(graded):
         grade.main(course_dir=str(course), show_progress=False, students=["zed"])
 
 
-def test_a_threshold_change_rejudges_the_class_without_executing_or_retraining(graded, tmp_path, monkeypatch):
-    from autograder.retrain.thresholds import PATH
+def test_a_threshold_change_rejudges_the_class_without_executing_or_retraining(graded):
+    """The course folder (not the grader's package) holds the thresholds in force: its own
+    reference/thresholds.json, once written, is what grades; removed, the packaged one again."""
+    from autograder.module07 import PACKAGED_THRESHOLDS
     course, summary, _ = graded
-    stricter = json.loads(open(PATH).read())
+    stricter = json.loads(open(PACKAGED_THRESHOLDS).read())
     stricter["quick"]["ex3_accuracy"]["create_cifar_model"]["threshold"] = 0.999
-    (tmp_path / "thresholds.json").write_text(json.dumps(stricter))
-    monkeypatch.setenv("AUTOGRADER_THRESHOLDS", str(tmp_path / "thresholds.json"))
+    (course / "reference").mkdir()
+    (course / "reference" / "thresholds.json").write_text(json.dumps(stricter))
     again = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
     assert again["executions"] == {"run": 0, "reused": 0, "resumed": 4}
     assert again["retraining"]["trained"] == 0
@@ -222,7 +224,7 @@ def test_a_threshold_change_rejudges_the_class_without_executing_or_retraining(g
     assert "Why <code>create_cifar_model()</code> missed its threshold" in opening
     assert "The reference solution reached" in opening and "0.9990" in opening
     assert opening.count('src="data:image/png;base64,') == 1          # the curves, in the page
-    monkeypatch.delenv("AUTOGRADER_THRESHOLDS")
+    (course / "reference" / "thresholds.json").unlink()
     back = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
     assert back["executions"]["run"] == 0 and back["scores"]["alice"] == POSSIBLE
 
