@@ -27,6 +27,7 @@ import sys
 import time
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130          # as a shell reports a command ended by Ctrl-C
 
 
 def _course_dir(path):
@@ -50,7 +51,7 @@ class UserError(Exception):
 def _graded_course_dir(path):
     course = _course_dir(path)
     if not os.path.exists(os.path.join(course, "gradebook.db")):
-        raise UserError(f"no gradebook in {course}: run `autograder demo` or `nbgrader autograde` first")
+        raise UserError(f"no gradebook in {course}: grade the class first (`autograder grade`)")
     return course
 
 
@@ -173,7 +174,7 @@ def cmd_demo(args):
     print()
     if args.nbgrader:
         from .export import write_grades_csv
-        print(f"Grades: {write_grades_csv(rows, os.path.join(course, 'grades.csv'))}")
+        print(f"Grades: {write_grades_csv(rows, os.path.join(course, 'exports', 'grades.csv'))}")
     else:
         print_summary(summary)
     print(f"Feedback: {os.path.join(course, 'feedback')}/<student>/regularization/regularization.html")
@@ -181,18 +182,32 @@ def cmd_demo(args):
 
 
 def cmd_grade(args):
+    from .assignment import current
     from .gradebook import read_scores
     course = _course_dir(args.course)
-    if args.source:
-        cmd_collect(argparse.Namespace(source=args.source, course=course, replace=args.replace,
-                                       roster=args.roster, timezone=args.timezone))
-    from .batch.grade import BatchError, discover
-    try:
-        discover(course)
-    except BatchError as exc:
-        raise UserError(str(exc)) from exc
-    _require_assignment(course)
-    summary = _grade(course, args)
+    if args.source and not os.path.lexists(args.source):
+        # nbgrader's habit: `grade ASSIGNMENT`; this course grades one assignment.
+        if args.source != current().name:
+            raise UserError(f"{args.source!r} is neither a folder or zip of notebooks nor this course's "
+                            f"assignment ('{current().name}'): `autograder grade` grades submitted/, "
+                            "`autograder grade DOWNLOAD.zip` collects an LMS download first")
+        args.source = None
+    with course_lock(course):
+        if args.source:
+            cmd_collect(argparse.Namespace(source=args.source, course=course, replace=args.replace,
+                                           roster=args.roster, timezone=args.timezone))
+        from .batch.grade import BatchError, discover
+        try:
+            discover(course)
+        except BatchError as exc:
+            raise UserError(str(exc)) from exc
+        _require_assignment(course)
+        try:
+            summary = _grade(course, args)
+        except KeyboardInterrupt:
+            print(f"\nautograder: interrupted: {_journaled(course)} submission(s) graded so far are kept; "
+                  "run `autograder grade` again to resume where it stopped", file=sys.stderr)
+            return EXIT_INTERRUPTED
     print()
     print_scores(read_scores(course, sorted(summary["scores"])))
     print()
@@ -200,13 +215,51 @@ def cmd_grade(args):
     return 0
 
 
+class course_lock:
+    """One `autograder grade` per course at a time: a lock file naming the running pid (the
+    lock itself is the kernel's, released when the process ends however it ends)."""
+
+    def __init__(self, course):
+        self.path = os.path.join(course, ".autograder", "grade.lock")
+        self.fd = None
+
+    def __enter__(self):
+        import fcntl
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 64).decode("ascii", "replace").strip() or "another process"
+            os.close(fd)
+            raise UserError(f"another `autograder grade` (pid {holder}) is grading this course; wait for "
+                            "it to finish, or stop it (what it graded is kept) and run again") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+        return False
+
+
+def _journaled(course):
+    """How many students the batch journal holds a judgement of."""
+    root = os.path.join(course, ".autograder", "batch")
+    try:
+        return sum(os.path.exists(os.path.join(root, s, "judgement.json")) for s in os.listdir(root))
+    except OSError:
+        return 0
+
+
 def _require_assignment(course):
     from nbgrader.api import Gradebook, MissingEntry
     from .assignment import current
     name = current().name
     db = os.path.join(course, "gradebook.db")
-    hint = (f"the gradebook does not know '{name}' yet: run `nbgrader generate_assignment "
-            f"{name} --force` first")
+    hint = (f"the gradebook does not know '{name}' yet: run `autograder release` first (it "
+            "generates the assignment in the gradebook and the student version)")
     if not os.path.exists(db):      # opening it would create an empty one
         raise UserError(hint)
     try:
@@ -278,7 +331,8 @@ def cmd_export(args):
     from .gradebook import read_scores
     course = _graded_course_dir(args.course)
     if args.format == "checks":
-        print(write_grades_csv(read_scores(course, args.student or None), args.out or os.path.join(course, "grades.csv")))
+        print(write_grades_csv(read_scores(course, args.student or None),
+                               args.out or os.path.join(course, "exports", "grades.csv")))
         return 0
     from .lms import write_export
     out = args.out or os.path.join(course, "exports", f"totals-{args.format}.csv")
@@ -349,9 +403,18 @@ def cmd_bench_margins(args):
     return 0
 
 
-def main(argv=None):
+def version():
+    import importlib.metadata
+    try:
+        return importlib.metadata.version("module07-autograder")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def build_parser():
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
     parser.add_argument("--course", default=".", help="the course directory (default: .)")
+    parser.add_argument("--version", action="version", version=f"autograder {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, func, help_text in (("demo", cmd_demo, "grade the bundled sample class end to end"),
                                   ("samples", cmd_samples, "write the sample submissions"),
@@ -411,29 +474,38 @@ def main(argv=None):
     p.add_argument("--out", help="where to write the zip (default: exports/feedback-LMS.zip)")
     p.set_defaults(func=cmd_feedback)
     p = sub.add_parser("calibrate", help="derive accuracy thresholds from the reference solutions")
-    p.add_argument("--profile", choices=["quick", "full"], required=True)
-    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--profile", choices=["quick", "full"], required=True,
+                   help="the retraining budget calibrated: quick (a slice, for CPUs) or full (the module's own)")
+    p.add_argument("--seeds", type=int, default=3, help="retrainings of each reference (default 3); "
+                                                        "the threshold sits below the worst of them")
     p.add_argument("--check", action="append", help="only this check (repeatable); the profile's others are kept")
     p.add_argument("--out", help="the thresholds file to update (default: reference/thresholds.json)")
     p.set_defaults(func=cmd_calibrate)
     p = sub.add_parser("cache", help="show or clear the retraining cache")
-    p.add_argument("action", choices=["show", "clear"])
+    p.add_argument("action", choices=["show", "clear"], help="show: its size and entries; clear: empty it")
     p.set_defaults(func=cmd_cache)
     p = sub.add_parser("bench", help="measure the retraining overhead and a cache hit (JSON)")
-    p.add_argument("--profile", choices=["quick", "full"], default="quick")
+    p.add_argument("--profile", choices=["quick", "full"], default="quick", help="the retraining budget measured")
     p.set_defaults(func=cmd_bench)
     sub.choices["samples"].add_argument(
         "--class", dest="class_size", type=int, metavar="N",
         help="write a generated class of N students instead (mistakes, copies, broken files)")
     p = sub.add_parser("bench-batch", help="batch grading vs serial nbgrader on a generated class (JSON)")
-    p.add_argument("--students", type=int, default=24)
-    p.add_argument("--workers", type=int)
+    p.add_argument("--students", type=int, default=24, help="size of the generated class (default 24)")
+    p.add_argument("--workers", type=int, help="the batch's workers (default: CPUs)")
     p.set_defaults(func=cmd_bench_batch)
     p = sub.add_parser("bench-margins", help="Exercise 3's reference in variants the notebook allows, against the bar (JSON)")
-    p.add_argument("--profile", choices=["quick", "full"], default="quick")
+    p.add_argument("--profile", choices=["quick", "full"], default="quick", help="the retraining budget measured")
     p.add_argument("--variant", action="append", help="only this variant (repeatable)")
     p.set_defaults(func=cmd_bench_margins)
-    args = parser.parse_args(argv)
+    for p in sub.choices.values():
+        # Before or after the subcommand, as the error messages say; unset here keeps the other.
+        p.add_argument("--course", default=argparse.SUPPRESS, help="the course directory (default: .)")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (UserError, KeyError) as exc:

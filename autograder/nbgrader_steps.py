@@ -34,8 +34,7 @@ def hints():
     """What to do about the failures instructors meet most: {symptom in nbgrader's log: fix}."""
     name = current().name
     return {f"No assignment with ID '{name}' exists in the database":
-            f"the gradebook does not know the assignment yet; run `nbgrader generate_assignment "
-            f"{name} --force` (or `autograder demo`) first", **HINTS}
+            "the gradebook does not know the assignment yet; run `autograder release` first", **HINTS}
 
 
 HINTS = {

@@ -8,7 +8,7 @@ def test_scores_without_gradebook_says_what_to_do(course):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
-    assert "no gradebook" in proc.stderr and "autograder demo" in proc.stderr
+    assert "no gradebook" in proc.stderr and "`autograder grade`" in proc.stderr
 
 
 def test_not_a_course_directory(tmp_path):
@@ -22,3 +22,41 @@ def test_unknown_sample_student(course):
     proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "samples",
                            "--student", "nobody"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Unknown sample student 'nobody'" in proc.stderr
+
+
+def test_options_go_after_the_subcommand_too_and_every_option_says_what_it_does(course):
+    from autograder.cli import build_parser
+    proc = subprocess.run([sys.executable, "-m", "autograder", "scores", "--course", str(course)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and str(course) in proc.stderr and "no gradebook" in proc.stderr
+    version = subprocess.run([sys.executable, "-m", "autograder", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("autograder 0.")
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    silent = [f"{name} {'/'.join(a.option_strings) or a.dest}" for name, p in commands.items()
+              for a in p._actions if not a.help and a.dest != "help"]
+    assert silent == []
+
+
+def test_grade_takes_the_assignment_name_as_nbgrader_does_and_names_a_wrong_one(course):
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "grade", "regularization"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "no submissions" in proc.stderr        # read as the assignment, not a download
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "grade", "hw8"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "'hw8' is neither a folder or zip of notebooks nor this course's assignment" \
+        in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_one_grade_per_course_at_a_time(course):
+    import fcntl
+    import os
+    (course / ".autograder").mkdir()
+    with open(course / ".autograder" / "grade.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write("4242")
+        held.flush()
+        proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "grade"],
+                              capture_output=True, text=True)
+    assert proc.returncode == 2 and "another `autograder grade` (pid 4242) is grading this course" in proc.stderr
+    assert os.path.exists(course / ".autograder" / "grade.lock")

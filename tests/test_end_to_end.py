@@ -55,7 +55,7 @@ def test_autograde_fills_the_gradebook_and_feedback_explains(course):
     # grades.csv: a row per student, a column per check, and the reason for each lost point.
     from autograder.cli import main as cli
     assert cli(["--course", str(course), "export"]) == 0
-    with open(course / "grades.csv", newline="") as f:
+    with open(course / "exports" / "grades.csv", newline="") as f:
         table = {r["student"]: r for r in csv.DictReader(f)}
     assert set(table) == set(STUDENTS)
     assert all(table["patched_fit"][name] == f"{check.points:g}" for name, check in CHECKS.items()

@@ -22,6 +22,9 @@ _TEMPLATE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=
 <div class="{{ mark }}">
 <h2>Your automatic grade: {{ "%g"|format(score) }} / {{ "%g"|format(possible) }}</h2>
 {% if reason %}<p><b>Note:</b> {{ reason }}</p>{% endif %}
+{% if written %}<p>Your written answers ({{ "%g"|format(written) }} point{{ "s" if written != 1 }}) are graded by your
+instructor, not by this grader: nbgrader's score in your notebook below counts them once they are graded, and as 0
+until then.</p>{% endif %}
 {% if skipped %}<p>The grader ran the cells your grade depends on (your functions, the data they use, the cells that
 define them) and not the other {{ skipped }} code cell{{ "s" if skipped != 1 }} (demonstrations, training runs, plots, your own
 experiments): no grade depends on them, so they show the outputs you saved.</p>{% endif %}
@@ -123,6 +126,19 @@ def summary_cell(judgement, with_reference=True):
     results = [dict(r, hidden=bool(CHECKS.get(r["name"]) and CHECKS[r["name"]].hidden)) for r in judgement["results"]]
     html = _TEMPLATE.render(mark=SUMMARY_MARK, cell="padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left", score=judgement["score"], possible=judgement["possible"],
                             reason=judgement.get("reason") or "", results=results, curves=curves,
-                            skipped=int((judgement.get("plan") or {}).get("skipped") or 0))
+                            skipped=int((judgement.get("plan") or {}).get("skipped") or 0),
+                            written=written_points(current().notebook_path(current().course_dir, "release")))
     return nbformat.v4.new_markdown_cell(html)
+
+
+@functools.lru_cache(maxsize=8)
+def written_points(release_path):
+    """The points of the release's cells graded by hand (written answers, tasks); 0 when unknown."""
+    from nbgrader.utils import is_grade, is_solution, is_task
+    try:
+        nb = nbformat.read(release_path, as_version=4)
+    except (OSError, ValueError):
+        return 0
+    return sum(float(c.metadata["nbgrader"].get("points") or 0) for c in nb.cells
+               if "nbgrader" in c.metadata and ((is_grade(c) and is_solution(c)) or is_task(c)))
 

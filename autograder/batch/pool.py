@@ -8,6 +8,7 @@ import queue
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ..retrain.devices import visible_gpus  # noqa: F401  (the pools' GPU slots)
+from ..sandbox.bwrap import stop_all
 
 
 class LocalPool:
@@ -32,7 +33,15 @@ class LocalPool:
             finally:
                 slots.put(slot)
 
-        with ThreadPoolExecutor(self.workers) as executor:
+        executor = ThreadPoolExecutor(self.workers)
+        try:
             futures = {executor.submit(task, kwargs): i for i, kwargs in enumerate(kwargs_list)}
             for future in as_completed(futures):
                 yield futures[future], future.result()
+        except BaseException:
+            # Ctrl-C (or the batch stopping): its sandboxes end now rather than when their
+            # cells do, and nothing queued starts.
+            stop_all()
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise
+        executor.shutdown(wait=True)

@@ -5,11 +5,14 @@ outputs) goes through nbgrader's own ``autograde``, minus execution and output c
 the gradebook, formgrader, ``nbgrader export`` and ``generate_feedback`` work as usual.
 """
 import copy
+import hashlib
+import json
 import os
 import shutil
 import warnings
 
 import nbformat
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -122,9 +125,52 @@ def record(course_dir, student, judgement, workdir, feedback=True):
         return _record(course_dir, student, judgement, workdir, feedback, blank=True)
 
 
+def _cell_digests(nb):
+    """{grade_id: digest of its source} of a notebook's graded cells: what a hand grade judged."""
+    return {grade_id_of(c): hashlib.sha256(c.source.encode()).hexdigest() for c in nb.cells if grade_id_of(c)}
+
+
+def _hand_graded(course_dir, student):
+    """{grade_id: (needs_manual_grade, auto_score)} of the student's grades a person scored."""
+    db = os.path.join(course_dir, "gradebook.db")
+    if not os.path.exists(db):
+        return {}
+    with Gradebook("sqlite:///" + db) as gb:
+        try:
+            submission = gb.find_submission(current().name, student)
+        except MissingEntry:
+            return {}
+        return {g.name: (g.needs_manual_grade, g.auto_score) for n in submission.notebooks for g in n.grades
+                if g.manual_score is not None}
+
+
+def _keep_hand_grading(course_dir, student, before, digests_before, digests_now):
+    """nbgrader's autograde marks every hand-scored cell "needs manual grade" again. A grade
+    whose cell is what the person graded (its source unchanged, its automatic score unchanged)
+    keeps their verdict; a changed one is left for them to review, as nbgrader intends."""
+    keep = [gid for gid, (needed, _) in before.items()
+            if not needed and digests_before.get(gid) is not None and digests_before.get(gid) == digests_now.get(gid)]
+    if not keep:
+        return
+    with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
+        for gid in keep:
+            grade = gb.find_grade(gid, current().name, current().name, student)
+            if grade.auto_score == before[gid][1]:
+                grade.needs_manual_grade = False
+        gb.db.commit()
+
+
 def _record(course_dir, student, judgement, workdir, feedback, blank):
     nb = judged_notebook(course_dir, student, judgement, workdir, blank=blank)
     target = os.path.join(course_dir, JUDGED_DIR, student, current().name)
+    digests_path = os.path.join(course_dir, JUDGED_DIR, student, "cells.json")
+    try:
+        with open(digests_path) as f:
+            digests_before = json.load(f)
+    except (OSError, ValueError):
+        digests_before = {}
+    digests_now = _cell_digests(nb)
+    hand = _hand_graded(course_dir, student)
     shutil.rmtree(target, ignore_errors=True)
     os.makedirs(target)
     nbformat.write(nb, os.path.join(target, f"{current().name}.ipynb"))
@@ -138,6 +184,9 @@ def _record(course_dir, student, judgement, workdir, feedback, blank):
         outcome = api.autograde(current().name, student, force=True, create=True)
     if not outcome.get("success"):
         raise RecordError(f"nbgrader could not record {student}: {outcome.get('error') or outcome.get('log')}")
+    _keep_hand_grading(course_dir, student, hand, digests_before, digests_now)
+    with open(digests_path, "w") as f:
+        json.dump(digests_now, f)
     if feedback:
         outcome = api.generate_feedback(current().name, student, force=True)
         if not outcome.get("success"):

@@ -133,6 +133,7 @@ class Sandboxed:
             env = {"PATH": env.get("PATH", "/usr/bin:/bin")}
         self.proc = subprocess.Popen(argv, cwd=workdir, env=env, preexec_fn=joiner(self.procs),
                                      start_new_session=True, **popen)
+        bwrap.started(self.proc.pid)
 
     def ran_out_of_memory(self):
         from ..sandbox.cgroup import out_of_memory
@@ -140,9 +141,11 @@ class Sandboxed:
 
     def close(self):
         from ..sandbox.cgroup import kill_all
+        from ..sandbox.bwrap import ended
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        ended(self.proc.pid)
         kill_all(self.procs)        # anything of the sandbox that outlived its outer process
         self._stack.close()
 
@@ -291,6 +294,8 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
             failure = worker.run(spec_path, out_path, timeout)
         else:
             failure = _fresh_worker(spec_path, out_path, work, backend, gpu, progress, timeout)
+        from ..sandbox.bwrap import interrupted
+        interrupted()           # a worker killed by Ctrl-C: no result, nothing cached
         if failure and failure["phase"] in ("train", "memory"):
             # The model's own cost: kept with the student's result, so it is not paid again.
             result = {"type": "RetrainRefused", "phase": "train", "message": failure["message"] +

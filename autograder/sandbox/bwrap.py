@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -28,6 +29,41 @@ _lease = None
 
 class SandboxUnavailable(RuntimeError):
     pass
+
+
+# The process groups of the sandboxes and retraining workers running now. Each runs in a
+# session of its own, out of reach of the terminal's Ctrl-C, so stopping the grader ends them.
+_LIVE, _LIVE_LOCK, STOPPING = set(), threading.Lock(), threading.Event()
+
+
+def started(pid):
+    with _LIVE_LOCK:
+        _LIVE.add(pid)
+
+
+def ended(pid):
+    with _LIVE_LOCK:
+        _LIVE.discard(pid)
+
+
+def stop_all():
+    """The grader is interrupted: end every sandbox and worker it started, now. What they were
+    doing is never kept as anyone's result (``interrupted`` raises where it would be)."""
+    STOPPING.set()
+    with _LIVE_LOCK:
+        groups = list(_LIVE)
+    for pid in groups:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def interrupted():
+    """Raise KeyboardInterrupt when the grader is stopping: a killed sandbox's outcome is not
+    the submission's."""
+    if STOPPING.is_set():
+        raise KeyboardInterrupt("the grader was interrupted")
 
 
 def bwrap_path():
@@ -240,6 +276,7 @@ def _run(cmd, timeout, cwd, keep, procs, channel, channel_limit):
     pass_fds = (channel.write_fd,) if channel else ()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True, preexec_fn=joiner(procs), pass_fds=pass_fds)
+    started(proc.pid)
     tail = collections.deque(maxlen=64)
     readers = [_drain(proc.stderr, tail.append)]
     received = {"chunks": [], "size": 0, "truncated": False}
@@ -263,8 +300,10 @@ def _run(cmd, timeout, cwd, keep, procs, channel, channel_limit):
     except ProcessLookupError:
         pass
     proc.wait()
+    ended(proc.pid)
     for reader in readers:
         reader.join(timeout=10)
+    interrupted()
     err = b"".join(tail)[-keep:]
     return SandboxRun(proc.returncode, timed_out, time.monotonic() - start, err.decode("utf-8", "replace"),
                       b"".join(received["chunks"]), received["truncated"])

@@ -221,6 +221,7 @@ def test_a_threshold_change_rejudges_the_class_without_executing_or_retraining(g
     opening = feedback[:feedback.index("Your notebook, with each check's verdict")]
     assert "Your automatic grade: " + f"{POSSIBLE - ex3:g} / {POSSIBLE:g}" in opening
     assert "<code>ex2_bn_before</code>" in opening and "it needs at least 0.9990" in opening
+    assert "Your written answers (9 points) are graded by your\ninstructor" in opening
     assert "Why <code>create_cifar_model()</code> missed its threshold" in opening
     assert "The reference solution reached" in opening and "0.9990" in opening
     assert opening.count('src="data:image/png;base64,') == 1          # the curves, in the page
@@ -244,8 +245,18 @@ def test_after_manual_grading_totals_and_feedback_go_back_to_the_lms(graded):
     assert again["executions"]["run"] == 0        # only recorded again, with its late time
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         grade_cell = gb.find_grade("ex1_q1", "regularization", "regularization", "alice")
+        assert grade_cell.needs_manual_grade
         grade_cell.manual_score = 1.0
+        grade_cell.needs_manual_grade = False         # as formgrader does when a score is entered
         gb.db.commit()
+    # alice recorded again (a re-collected download's new time): her hand-graded answer stays graded.
+    (course / "submitted" / "alice" / "regularization" / "timestamp.txt").write_text("2026-11-01 10:00:00 UTC\n")
+    again = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False, students=["alice"])
+    assert again["executions"]["run"] == 0
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        grade_cell = gb.find_grade("ex1_q1", "regularization", "regularization", "alice")
+        assert grade_cell.manual_score == 1.0 and not grade_cell.needs_manual_grade
+        assert gb.find_grade("ex1_q2", "regularization", "regularization", "alice").needs_manual_grade
     assert cli(["--course", str(course), "export", "--format", "csv"]) == 0
     with open(course / "exports" / "totals-csv.csv", newline="") as f:
         totals = {r["student"]: r for r in csv.DictReader(f)}

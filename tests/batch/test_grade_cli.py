@@ -26,7 +26,7 @@ def test_an_unknown_assignment_says_to_generate_it(course):
     (course / "submitted" / "ann" / "regularization").mkdir(parents=True)
     proc = run(course)
     assert proc.returncode == 2
-    assert "run `nbgrader generate_assignment regularization --force`" in proc.stderr
+    assert "run `autograder release` first" in proc.stderr
     assert not (course / "gradebook.db").exists()       # refusing changed nothing
 
 

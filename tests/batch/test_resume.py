@@ -52,3 +52,29 @@ def test_sigkill_then_resume_completes_with_identical_results(course):
     assert sorted(rows) == ["alice", "carol"]           # each recorded once
     for student, case in CLASS.items():
         assert {c: s for c, (s, _) in rows[student].scores.items()} == expected_points(case)
+
+
+def _sandboxes_of(course):
+    """Pids of the bubblewrap processes grading ``course`` (each hides the course folder by name)."""
+    from tests.helpers import cmdline
+    return [int(pid) for pid in os.listdir("/proc") if pid.isdigit()
+            and (line := cmdline(pid)).startswith(bwrap_path()) and str(course) in line.split("\0")]
+
+
+def test_ctrl_c_stops_the_batch_in_seconds_keeping_nothing_half_done(course):
+    generate_assignment(str(course))
+    write(course, "alice", CLASS["alice"])
+    proc = subprocess.Popen(grade_command(course), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not _sandboxes_of(course):
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    time.sleep(2)                                       # the kernel is running the notebook's cells
+    pressed = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - pressed < 15 and proc.returncode == 130
+    assert "interrupted: 0 submission(s) graded so far are kept; run `autograder grade` again" in err
+    assert "Traceback" not in err and _sandboxes_of(course) == []
+    assert not list((course / ".autograder" / "batch").glob("*/execution.json"))   # resumed, not kept
