@@ -334,10 +334,13 @@ def cmd_export(args):
         print(write_grades_csv(read_scores(course, args.student or None),
                                args.out or os.path.join(course, "exports", "grades.csv")))
         return 0
+    from .batch.settings import Course, load_config
     from .lms import write_export
     out = args.out or os.path.join(course, "exports", f"totals-{args.format}.csv")
-    print(f"{write_export(course, args.format, out)}: totals with manual points and late penalties "
-          f"from the gradebook, as {args.format} imports them")
+    path, warnings = write_export(course, args.format, out, Course(config=load_config(course)).lms_assignment_id)
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    print(f"{path}: totals with manual points and late penalties from the gradebook, as {args.format} imports them")
     return 0
 
 

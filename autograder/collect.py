@@ -378,9 +378,7 @@ def _read_member(archive, info):
     return b"".join(out)
 
 
-def read_roster(path):
-    """{lookup key: course id} from a CSV with a ``student`` column (the course id) and any of
-    ``lms_id``, ``username``, ``email``, ``name``."""
+def _roster_rows(path):
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
@@ -388,7 +386,28 @@ def read_roster(path):
         raise CollectError(f"the roster {path} cannot be read: {exc}") from None
     if not rows or "student" not in rows[0]:
         raise CollectError(f"the roster {path} needs a header with a 'student' column (the course id) "
-                           "and any of lms_id, username, email, name")
+                           "and any of lms_id, username, email, name, first_name, last_name")
+    return rows
+
+
+def roster_people(path):
+    """{course id: {first_name, last_name, email}} the roster says (a 'name' column split as
+    ``lms.split_name`` does when there are no first_name/last_name columns)."""
+    from .lms import split_name
+    people = {}
+    for row in _roster_rows(path):
+        sid = (row.get("student") or "").strip()
+        person = {k: (row.get(k) or "").strip() for k in ("first_name", "last_name", "email")}
+        if not (person["first_name"] or person["last_name"]):
+            person.update(split_name(row.get("name")))
+        people[sid] = {k: v for k, v in person.items() if v}
+    return people
+
+
+def read_roster(path):
+    """{lookup key: course id} from a CSV with a ``student`` column (the course id) and any of
+    ``lms_id``, ``username``, ``email``, ``name``."""
+    rows = _roster_rows(path)
     roster = {}
     for number, row in enumerate(rows, 2):
         course_id = check_id((row.get("student") or "").strip(), f"{path}, line {number}")
@@ -424,20 +443,31 @@ def _cell_text(source):
 
 
 def _assignment_cells(course_dir):
-    """The stripped sources of the source notebook's locked cells that say which assignment
-    this is (instructions, given code), not its tests (hidden tests are cut from a release)."""
+    """What marks this assignment's notebooks: the stripped sources of the locked cells students
+    receive (instructions, given code, visible tests), and those cells' (grade id, nbgrader
+    checksum) pairs, which every copy of the released notebook carries in its metadata. Read
+    from the release, else from the source (without its tests: hidden ones are cut on release)."""
     import nbformat
     from nbgrader.utils import is_grade, is_locked, is_solution
     from .assignment import current
-    path = current().notebook_path(course_dir, "source")
+    released = current().notebook_path(course_dir, "release")
+    path = released if os.path.exists(released) else current().notebook_path(course_dir, "source")
     try:
         nb = nbformat.read(path, as_version=4)
     except (OSError, ValueError) as exc:
-        raise CollectError(f"the assignment's source notebook {path} cannot be read ({exc}): collect "
+        raise CollectError(f"the assignment's notebook {path} cannot be read ({exc}): collect "
                            "compares each notebook with it") from None
-    return {_cell_text(c.source) for c in nb.cells
-            if is_locked(c) and not (is_grade(c) and not is_solution(c))
-            and len(_cell_text(c.source)) >= MIN_DISTINCTIVE}
+    locked = [c for c in nb.cells if is_locked(c) and (path == released or not (is_grade(c) and not is_solution(c)))]
+    texts = {_cell_text(c.source) for c in locked if len(_cell_text(c.source)) >= MIN_DISTINCTIVE}
+    marks = {(c.metadata["nbgrader"].get("grade_id"), c.metadata["nbgrader"].get("checksum")) for c in locked
+             if c.metadata["nbgrader"].get("checksum")}
+    return texts, marks
+
+
+def _marks(cell):
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return (nbg.get("grade_id"), nbg.get("checksum")) if isinstance(nbg, dict) else None
 
 
 def refuse_other_assignments(founds, course_dir):
@@ -458,10 +488,11 @@ def refuse_other_assignments(founds, course_dir):
             continue
         if ours is None:
             ours = _assignment_cells(course_dir)
-        if not ours:
+        if not (ours[0] or ours[1]):
             return
         texts = {_cell_text(c.get("source")) for c in cells if isinstance(c, dict)}
-        if not texts & ours:
+        marks = {_marks(c) for c in cells} - {None}
+        if not (texts & ours[0] or marks & ours[1]):
             others.append(item.filename)
     if others:
         raise CollectError(f"{len(others)} notebook(s) are not '{current().name}' notebooks: none of their cells "
@@ -488,6 +519,7 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC", patterns=N
         patterns = Collect(config=load_config(course_dir)).patterns
     members, metadata = _members(source)
     lookup = read_roster(roster) if roster else None
+    people = roster_people(roster) if roster else None
     if metadata is not None:
         founds = _gradescope(metadata.decode("utf-8", "replace"), members)
     else:
@@ -521,10 +553,22 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC", patterns=N
             write_text(stamp_path, timestamp_text(item.submitted) + "\n")
         elif sid in clashes and os.path.exists(stamp_path):
             os.remove(stamp_path)       # the old time belongs to the old notebook
-        remember_collected(course_dir, sid, item.lms, item.filename)
+        remember_collected(course_dir, sid, item.lms, item.filename, item.key, item.name,
+                           people.get(sid) if people else None)
         placed[sid] = {"path": path, "lms": item.lms, "file": item.filename, "late": item.late,
                        "submitted": timestamp_text(item.submitted) if item.submitted else None}
+    _into_gradebook(course_dir, placed)
     return placed
+
+
+def _into_gradebook(course_dir, placed):
+    """Who each student is (the roster's or the LMS's name, e-mail and id) into nbgrader's
+    gradebook, so formgrader shows names."""
+    from nbgrader.api import Gradebook
+    from .lms import sync_student
+    with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
+        for sid in placed:
+            sync_student(course_dir, sid, gb)
 
 
 def describe(placed):

@@ -39,9 +39,35 @@ class Total:
     needs_manual_grade: bool
 
 
-def remember_collected(course_dir, student, lms, filename):
-    """What collect placed for ``student``: the LMS and the file's name, for the feedback upload."""
-    write_json(os.path.join(course_dir, COLLECTED_DIR, f"{student}.json"), {"lms": lms, "file": filename})
+def remember_collected(course_dir, student, lms, filename, lms_id="", name="", person=None):
+    """What collect placed for ``student``: the LMS, the file's name (the feedback upload), the
+    LMS's own id of the student (the grade export) and who they are (the roster's or the LMS's
+    name and e-mail, for nbgrader's gradebook)."""
+    person = {k: str(v or "") for k, v in (person or {}).items()}
+    if name and not (person.get("first_name") or person.get("last_name")):
+        person.update(split_name(name))
+    write_json(os.path.join(course_dir, COLLECTED_DIR, f"{student}.json"),
+               {"lms": lms, "file": filename, "lms_id": str(lms_id or ""), **person})
+
+
+def split_name(name):
+    """{first_name, last_name} of a full name, as nbgrader's gradebook keeps them: the last word
+    is the last name (formgrader shows 'Doe, Jane')."""
+    words = str(name or "").split()
+    if not words:
+        return {}
+    return {"first_name": " ".join(words[:-1]), "last_name": words[-1]}
+
+
+def sync_student(course_dir, student, gb):
+    """The gradebook's record of ``student`` completed from what collect read (names, e-mail, the
+    LMS's id): formgrader then shows who they are. Only what is known is written."""
+    origin = collected(course_dir, student)
+    fields = {k: origin[k] for k in ("first_name", "last_name", "email") if origin.get(k)}
+    if origin.get("lms_id"):
+        fields["lms_user_id"] = origin["lms_id"]
+    if fields:
+        gb.update_or_create_student(student, **fields)
 
 
 def collected(course_dir, student):
@@ -86,29 +112,66 @@ def _name(t):
     return " ".join(p for p in (t.first_name, t.last_name) if p) or t.student
 
 
-def export_text(course_dir, fmt):
-    """The totals as ``fmt`` imports them: csv (every column), canvas (its gradebook import:
-    the course id is Canvas' user id when collect read it from a Canvas download), moodle (its
-    assignment grading worksheet: the course id is Moodle's participant id likewise)."""
+def _lms_id(course_dir, student, lms):
+    """The LMS's own id of ``student`` when collect read it from that LMS's download, else None."""
+    origin = collected(course_dir, student)
+    return origin.get("lms_id") or None if origin.get("lms") == lms else None
+
+
+def export_text(course_dir, fmt, lms_assignment_id=""):
+    """(the totals as ``fmt`` imports them, warnings): csv (every column), canvas (its gradebook
+    import: Canvas' user id in ID, the assignment's column 'Title (Canvas id)'), moodle (its
+    grading worksheet: 'Participant <Moodle's participant id>'). The warnings name what the
+    instructor should know before uploading: answers not graded yet (exported as 0), late
+    penalties applied, students the LMS will not recognise."""
     if fmt not in FORMATS:
         raise ValueError(f"Expected a format in {FORMATS}. Received: {fmt!r}")
     rows = totals(course_dir)
+    warnings = []
+    pending = [t.student for t in rows if t.needs_manual_grade]
+    if pending:
+        warnings.append(f"{len(pending)} student(s) have answers not graded by hand yet, exported with 0 for "
+                        f"them: {_few(pending)} (grade them in formgrader, then export again)")
+    late = [f"{t.student} (-{t.late_penalty:g})" for t in rows if t.late_penalty]
+    if late:
+        warnings.append(f"{len(late)} student(s) lose points for lateness: {_few(late)}")
     if fmt == "csv":
         fields = list(asdict(rows[0]) if rows else Total.__dataclass_fields__)
-        return _csv([[f"{v:g}" if isinstance(v, float) else v for v in asdict(t).values()] for t in rows], fields)
+        return _csv([[f"{v:g}" if isinstance(v, float) else v for v in asdict(t).values()] for t in rows],
+                    fields), warnings
+    ids = {t.student: _lms_id(course_dir, t.student, fmt) for t in rows}
+    unknown = [s for s, i in ids.items() if i is None]
+    lms = {"canvas": "Canvas", "moodle": "Moodle"}[fmt]
+    if unknown:
+        warnings.append(f"{len(unknown)} student(s) were not collected from a {lms} download, so their {lms} id is "
+                        f"unknown and the course id stands in for it ({lms} will not match them): {_few(unknown)}")
     if fmt == "canvas":
-        title = f"{current().title} ({current().name})"
+        if lms_assignment_id:
+            title = f"{current().title} ({lms_assignment_id})"
+        else:
+            title = current().title
+            warnings.append("Canvas matches an imported column to an assignment by its id: set "
+                            "c.Course.lms_assignment_id in nbgrader_config.py (the number in the assignment's "
+                            "URL), or Canvas adds a new column")
         body = [["Points Possible", "", "", "", "", f"{rows[0].possible:g}" if rows else ""]]
-        body += [[_name(t), t.student, "", "", "", f"{t.total:g}"] for t in rows]
-        return _csv(body, ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
-    return _csv([[f"Participant {t.student}", _name(t), t.email, f"{t.total:g}", f"{t.possible:g}", "Yes",
-                  f"automatic {t.auto:g}, written {t.written:g}, late penalty {t.late_penalty:g}"] for t in rows],
+        body += [[_name(t), ids[t.student] or t.student, "", "", "", f"{t.total:g}"] for t in rows]
+        return _csv(body, ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title]), warnings
+    return _csv([[f"Participant {ids[t.student] or t.student}", _name(t), t.email, f"{t.total:g}", f"{t.possible:g}",
+                  "Yes", f"automatic {t.auto:g}, written {t.written:g}, late penalty {t.late_penalty:g}"]
+                 for t in rows],
                 ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade", "Grade can be changed",
-                 "Feedback comments"])
+                 "Feedback comments"]), warnings
 
 
-def write_export(course_dir, fmt, out):
-    return write_text(out, export_text(course_dir, fmt))
+def _few(items, n=8):
+    items = list(items)
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def write_export(course_dir, fmt, out, lms_assignment_id=""):
+    """Write the export; returns (path, warnings)."""
+    text, warnings = export_text(course_dir, fmt, lms_assignment_id)
+    return write_text(out, text), warnings
 
 
 def _upload_name(course_dir, student, layout):

@@ -21,6 +21,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
 
 from ..assignment import current
 from ..feedback_filters import inert_cells, seal_feedback
+from ..lms import sync_student
 from ..nbgrader_steps import notebook_path
 from ..notebook_metadata import grade_id as grade_id_of
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
@@ -185,6 +186,8 @@ def _record(course_dir, student, judgement, workdir, feedback, blank):
     if not outcome.get("success"):
         raise RecordError(f"nbgrader could not record {student}: {outcome.get('error') or outcome.get('log')}")
     _keep_hand_grading(course_dir, student, hand, digests_before, digests_now)
+    with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
+        sync_student(course_dir, student, gb)
     with open(digests_path, "w") as f:
         json.dump(digests_now, f)
     if feedback:

@@ -62,6 +62,9 @@ class Course(Configurable):
                                      "and its check modules: put on sys.path, and bound read-only "
                                      "into the sandbox (keep the reference solutions out of "
                                      "them).").tag(config=True)
+    lms_assignment_id = Unicode("", help="The LMS's own id of this assignment (Canvas: the number in "
+                                         "the assignment's URL), written where the LMS's grade import "
+                                         "matches columns by it (Canvas: 'Title (id)').").tag(config=True)
 
 
 class Collect(Configurable):

@@ -273,6 +273,38 @@ def test_after_manual_grading_totals_and_feedback_go_back_to_the_lms(graded):
     assert f"Score: {POSSIBLE + 1:.1f}" in alice          # the hand-graded point is in the feedback
 
 
+def test_an_lms_export_carries_the_lms_ids_and_warns_before_it_is_uploaded(graded, tmp_path, capsys):
+    """alice's notebook collected again from a Canvas download with a roster (the same bytes: nothing
+    runs again): Canvas' user id goes in Canvas' ID column, the roster's name into nbgrader's
+    gradebook, and the export says what is pending, late, or unknown to Canvas."""
+    from nbgrader.api import Gradebook
+    from autograder.cli import main as cli
+    course, _, _ = graded
+    download = tmp_path / "canvas"
+    download.mkdir()
+    (download / "liddellalice_10001_5001_regularization.ipynb").write_bytes(
+        (course / "submitted" / "alice" / "regularization" / "regularization.ipynb").read_bytes())
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,lms_id,name,email\nalice,10001,Alice P. Liddell,alice@example.edu\n")
+    assert cli(["--course", str(course), "collect", str(download), "--roster", str(roster)]) == 0
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        alice = gb.find_student("alice")
+        assert (alice.first_name, alice.last_name, alice.email, alice.lms_user_id) == \
+            ("Alice P.", "Liddell", "alice@example.edu", "10001")
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write('\nc.Course.lms_assignment_id = "777"\n')
+    capsys.readouterr()
+    assert cli(["--course", str(course), "export", "--format", "canvas"]) == 0
+    err = capsys.readouterr().err
+    with open(course / "exports" / "totals-canvas.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][-1] == "Module 07: Regularization (777)"
+    assert [r for r in rows if r[1] == "10001"][0][0] == "Alice P. Liddell"
+    assert "3 student(s) were not collected from a Canvas download" in err and "bob, carol, dave" in err
+    assert "have answers not graded by hand yet, exported with 0" in err
+    assert "lose points for lateness: carol" in err
+
+
 def test_every_cell_or_the_needed_ones_give_the_same_grades(graded):
     """Last in this file: it re-executes the class with every cell run (as nbgrader runs them)
     and compares every check's points and message with the default run's."""
