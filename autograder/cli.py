@@ -28,6 +28,9 @@ import time
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130          # as a shell reports a command ended by Ctrl-C
+# Commands that load TensorFlow in this process (judging, calibration, the feedback's curves):
+# it is loaded first with its C++ start-up lines kept off the terminal.
+NATIVE_LOGGING_COMMANDS = ("demo", "grade", "calibrate", "feedback", "bench", "bench-batch", "bench-margins")
 
 
 def _course_dir(path):
@@ -55,17 +58,42 @@ def _graded_course_dir(path):
     return course
 
 
-def print_scores(rows, expected=None):
+def score_table(rows, checks=False, totals=None):
+    """(header, body) of the scores: automatic points per exercise (every check with
+    ``checks``), and with ``totals`` (``lms.totals``) the written, late and total columns
+    nbgrader's gradebook adds; about 80 columns wide unless ``checks``."""
     from .checks import CHECKS
     from .export import check_names
-    from .terminal import console, inert, table
     names = check_names()
+    if checks:
+        groups = [(n, [n]) for n in names]
+    else:
+        exercises = sorted({CHECKS[n].exercise for n in names})
+        groups = [(f"ex{k}", [n for n in names if CHECKS[n].exercise == k]) for k in exercises]
+    header = ["student", "auto", *(label for label, _ in groups)]
+    if totals is not None:
+        header += ["written", "late", "total"]
     body = []
     for row in rows:
-        cells = ["{:g}/{:g}".format(*row.scores.get(n, (0.0, CHECKS[n].points))) for n in names]
-        body.append([row.student, f"{row.auto_total:g}/{row.auto_possible:g}", *cells])
-    out = console(sys.stdout, wide=True)
-    out.print(table(None, ["student", "auto", *names], body, right=("auto", *names)))
+        cells = []
+        for _, members in groups:
+            got = sum(row.scores.get(n, (0.0, CHECKS[n].points))[0] for n in members)
+            cells.append(f"{got:g}/{sum(CHECKS[n].points for n in members):g}")
+        line = [row.student, f"{row.auto_total:g}/{row.auto_possible:g}", *cells]
+        if totals is not None:
+            t = totals.get(row.student)
+            line += ([f"{t.written:g}" + (" (to grade)" if t.needs_manual_grade else ""),
+                      f"-{t.late_penalty:g}" if t.late_penalty else "", f"{t.total:g}/{t.possible:g}"]
+                     if t else ["", "", ""])
+        body.append(line)
+    return header, body
+
+
+def print_scores(rows, expected=None, checks=False, totals=None):
+    from .terminal import console, inert, table
+    header, body = score_table(rows, checks, totals)
+    out = console(sys.stdout, wide=checks)
+    out.print(table(None, header, body, right=tuple(header[1:])))
     print()
     for row in rows:
         for gid, lost in row.lost().items():
@@ -170,7 +198,7 @@ def cmd_demo(args):
     expected = {s: SAMPLES[s].expected(batch=not args.nbgrader) for s in students}
     rows = read_scores(course, students)
     print()
-    ok = print_scores(rows, expected)
+    ok = print_scores(rows, expected, checks=args.checks)
     print()
     if args.nbgrader:
         from .export import write_grades_csv
@@ -209,7 +237,7 @@ def cmd_grade(args):
                   "run `autograder grade` again to resume where it stopped", file=sys.stderr)
             return EXIT_INTERRUPTED
     print()
-    print_scores(read_scores(course, sorted(summary["scores"])))
+    print_scores(read_scores(course, sorted(summary["scores"])), checks=args.checks)
     print()
     print_summary(summary)
     return 0
@@ -310,7 +338,9 @@ def cmd_samples(args):
 def cmd_scores(args):
     from .gradebook import read_scores
     course = _graded_course_dir(args.course)
-    print_scores(read_scores(course, args.student or None))
+    from .lms import totals
+    print_scores(read_scores(course, args.student or None), checks=args.checks,
+                 totals={t.student: t for t in totals(course)})
     return 0
 
 
@@ -421,9 +451,11 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     for name, func, help_text in (("demo", cmd_demo, "grade the bundled sample class end to end"),
                                   ("samples", cmd_samples, "write the sample submissions"),
-                                  ("scores", cmd_scores, "print per-check scores from the gradebook")):
+                                  ("scores", cmd_scores, "print the scores from the gradebook: automatic per exercise, written, late, total")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--student", action="append", help="only this student (repeatable)")
+        if name != "samples":
+            p.add_argument("--checks", action="store_true", help="a column per check (wide) instead of per exercise")
         p.set_defaults(func=func)
     def batch_options(p):
         p.add_argument("--no-sandbox", action="store_true",
@@ -447,6 +479,7 @@ def build_parser():
     p.add_argument("--student", action="append", metavar="ID",
                    help="grade only this student (repeatable; shell patterns like 'a*' work); "
                         "the others' grades and feedback stay as they are")
+    p.add_argument("--checks", action="store_true", help="scores with a column per check (wide) instead of per exercise")
     batch_options(p)
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("gradescope-bundle", help="write autograder.zip, the autograder Gradescope runs")
@@ -509,6 +542,9 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.command in NATIVE_LOGGING_COMMANDS:
+        from .terminal import quiet_native_import
+        quiet_native_import("tensorflow")
     try:
         return args.func(args)
     except (UserError, KeyError) as exc:

@@ -4,6 +4,7 @@ On a terminal a stage is a rich progress bar; when the output is a pipe or a log
 ``nohup``, ``| tee``), rich would print nothing until the end, so a plain line is printed
 every few items or seconds instead, and a log shows the batch moving.
 """
+import os
 import re
 import sys
 import time
@@ -114,3 +115,23 @@ def table(title, columns, rows, *, right=()):
     for row in rows:
         out.add_row(*[Text(inert(cell)) for cell in row])
     return out
+
+
+def quiet_native_import(module):
+    """Import ``module`` with file descriptor 2 pointed at /dev/null meanwhile: TensorFlow's C++
+    libraries log their start-up (no GPU, oneDNN, absl's note) straight to it, before any
+    setting can silence them. A failed import is left to the code that needs the module."""
+    import importlib
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        try:
+            importlib.import_module(module)
+        except Exception:       # noqa: BLE001  (reported, unsilenced, where it is used)
+            pass
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

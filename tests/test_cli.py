@@ -60,3 +60,24 @@ def test_one_grade_per_course_at_a_time(course):
                               capture_output=True, text=True)
     assert proc.returncode == 2 and "another `autograder grade` (pid 4242) is grading this course" in proc.stderr
     assert os.path.exists(course / ".autograder" / "grade.lock")
+
+
+def test_the_score_table_fits_100_columns_per_exercise_and_shows_what_the_gradebook_adds():
+    import io
+    from autograder.checks import CHECKS
+    from autograder.cli import score_table
+    from autograder.gradebook import StudentScores
+    from autograder.lms import Total
+    from autograder.terminal import console, table
+    row = StudentScores("a-rather-long-student-id")
+    row.scores = {n: (c.points, c.points) for n, c in CHECKS.items()}
+    row.scores["ex2_bn_before"] = (0.0, 3.0)
+    total = Total(row.student, "", "", "", 31, 4, 35, 3, 32, 43, "", True)
+    header, body = score_table([row], totals={row.student: total})
+    assert header == ["student", "auto", "ex1", "ex2", "ex3", "written", "late", "total"]
+    assert body[0][2:] == ["10/10", "7/10", "14/14", "4 (to grade)", "-3", "32/43"]
+    buffer = io.StringIO()
+    console(buffer).print(table(None, header, body))
+    assert max(len(line) for line in buffer.getvalue().splitlines()) <= 100
+    header, _ = score_table([row], checks=True)
+    assert sorted(header[2:]) == sorted(CHECKS)

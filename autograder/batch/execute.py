@@ -171,6 +171,9 @@ def kernel_env(scratch):
     env = {"PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
            "TMPDIR": "/tmp", "LANG": "C.UTF-8",
            "NBGRADER_EXECUTION": "autograde", "TF_CPP_MIN_LOG_LEVEL": "3",
+           # joblib (scikit-learn) runs serially in the sandbox, which has no shared memory: said
+           # here, it does so without a warning in the student's feedback.
+           "JOBLIB_MULTIPROCESSING": "0",
            "MPLBACKEND": "agg", "PYTHONHASHSEED": "0", "PYTHONSAFEPATH": "1"}
     env.update(scratch_mod.kernel_dirs(scratch))
     for key in ("AUTOGRADER_DATA_DIR", "AUTOGRADER_PROFILE", "KERAS_BACKEND",
@@ -289,8 +292,41 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode):
                          "why": f"seen while it ran: {what}"} for what in (observations.tampered if observations else [])]
     if report.notebook is not None:
         write_text(os.path.join(workdir, "executed.ipynb"), report.notebook)
+    result["cell_errors"] = cell_errors(report.notebook)
     result["flags"] = bounded_flags(result["flags"])
     return result
+
+
+MAX_CELL_ERRORS = 10
+
+
+def cell_errors(notebook_text):
+    """[{"cell": its number among the code cells, "error": "NameError: ..."}] of the executed
+    notebook's cells that raised (the grader's own observation cells left out), at most
+    MAX_CELL_ERRORS; [] when there is no readable notebook."""
+    import json
+    try:
+        nb = json.loads(notebook_text) if notebook_text else {}
+    except (ValueError, RecursionError):
+        return []
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    out, number = [], 0
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        number += 1
+        source = cell.get("source")
+        source = "".join(source) if isinstance(source, list) else str(source or "")
+        if source.startswith(OBSERVE_PREFIX):
+            continue
+        for output in cell.get("outputs") if isinstance(cell.get("outputs"), list) else []:
+            if isinstance(output, dict) and output.get("output_type") == "error":
+                text = f"{output.get('ename')}: {output.get('evalue')}"
+                out.append({"cell": number, "error": records.clean_text(text, 200)})
+                break
+        if len(out) >= MAX_CELL_ERRORS:
+            break
+    return out
 
 
 def bounded_flags(flags):

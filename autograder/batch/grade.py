@@ -18,7 +18,7 @@ from .execute import execute
 from .journal import Journal, digest, grading_seed, judging_context, judging_key, submission_hash
 from .judge import judge_safely
 from .records import clean_text
-from .report import class_statistics, common_mistakes, identical_groups
+from .report import class_statistics, common_mistakes, identical_groups, reference_model_key
 from .timestamps import read_timestamp
 from .pool import LocalPool, visible_gpus
 from ..terminal import StageProgress
@@ -318,7 +318,8 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     summary["class_size"] = len(everyone)
     summary["class"] = class_statistics(whole, summary)
     summary["common_mistakes"] = common_mistakes(whole)
-    summary["identical"] = identical_groups(whole)
+    summary["identical"] = identical_groups(whole, reference_model_key())
+    summary["cell_errors"] = {s: j["cell_errors"] for s, j in whole.items() if j.get("cell_errors")}
     summary["wall_s"] = time.monotonic() - start
     if exports:
         from .outputs import write_outputs

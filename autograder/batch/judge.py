@@ -91,7 +91,15 @@ def judge_safely(execution, reviewed=False):
                 "state": "failed", "reason": reason, "score": 0.0,
                 "possible": sum(r.possible for r in results), "results": [r.to_dict() for r in results],
                 "log": "", "sweep": None, "retrained": {}, "flags": execution.get("flags") or [],
-                "withheld": False, "reviewed": bool(reviewed), "plan": execution_plan(execution)}
+                "withheld": False, "reviewed": bool(reviewed), "plan": execution_plan(execution),
+                "cell_errors": execution_errors(execution)}
+
+
+def execution_errors(execution):
+    """The cells that raised when the notebook ran, as the report lists them (validated)."""
+    errors = execution.get("cell_errors") if isinstance(execution.get("cell_errors"), list) else []
+    return [{"cell": e["cell"], "error": clean_text(e.get("error") or "", 200)} for e in errors[:10]
+            if isinstance(e, dict) and isinstance(e.get("cell"), int) and not isinstance(e.get("cell"), bool)]
 
 
 def execution_plan(execution):
@@ -133,7 +141,8 @@ def judge(execution, reviewed=False):
             "results": [r.to_dict() for r in results], "log": log.getvalue()[-4000:],
             "sweep": observations.sweep,
             "retrained": _retrained(subject), "flags": execution.get("flags") or [],
-            "withheld": bool(withheld), "reviewed": bool(reviewed), "plan": execution_plan(execution)}
+            "withheld": bool(withheld), "reviewed": bool(reviewed), "plan": execution_plan(execution),
+                "cell_errors": execution_errors(execution)}
 
 
 def _retrained(subject):

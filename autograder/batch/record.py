@@ -20,7 +20,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
                                     SaveAutoGrades)
 
 from ..assignment import current
-from ..feedback_filters import inert_cells, seal_feedback
+from ..feedback_filters import inert_cells, seal_feedback, without_grader_noise
 from ..lms import sync_student
 from ..nbgrader_steps import notebook_path
 from ..notebook_metadata import grade_id as grade_id_of
@@ -95,6 +95,7 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
                 cell = copy.deepcopy(cell)
                 cell.outputs = _verdict_outputs(by_name[cell.metadata["nbgrader"]["grade_id"]])
                 nb.cells.append(cell)
+    without_grader_noise(nb)                        # the grading machine's log lines are not the student's
     inert_cells(nb)                                 # the student's HTML is shown, never run
     nb.cells.insert(0, summary_cell(judgement))     # the feedback opens with the summary
     return nb

@@ -73,15 +73,33 @@ def class_statistics(judgements, summary):
             "full_marks": sum(s == summary["possible"] for s in scores), "exercises": per_exercise}
 
 
-def identical_groups(judgements):
+IDENTICAL_MODEL = "create_cifar_model"     # the model students design themselves
+
+
+def reference_model_key(builder=IDENTICAL_MODEL):
+    """The retraining key of the reference's ``builder`` model, or None: students whose model is
+    the reference's did what the exercise prescribes, which says nothing about copying."""
+    try:
+        from ..retrain import current_profile
+        from ..retrain.calibrate import reference_job
+        from ..retrain.runner import job_spec
+        model = current().model(builder)
+        config, optimizer = reference_job(model)
+        return job_spec(config, model.protocol, current_profile(), optimizer)[-1]
+    except Exception:       # noqa: BLE001  (no reference here: every group is reported)
+        return None
+
+
+def identical_groups(judgements, reference_key=None):
     """Students who handed in the same thing: byte-identical notebooks (by content hash) and,
-    separately, the same Exercise 3 model (by its canonical config). Reported, never graded."""
+    separately, the same Exercise 3 model (by its canonical config), leaving out models
+    identical to the reference's. Reported, never graded."""
     by_hash, by_model = defaultdict(list), defaultdict(list)
     for student, judgement in sorted(judgements.items()):
         if judgement.get("hash"):
             by_hash[judgement["hash"]].append(student)
-        key = ((judgement.get("retrained") or {}).get("create_cifar_model") or {}).get("key")
-        if key:
+        key = ((judgement.get("retrained") or {}).get(IDENTICAL_MODEL) or {}).get("key")
+        if key and key != reference_key:
             by_model[key].append(student)
     same_file = [g for g in by_hash.values() if len(g) > 1]
     in_files = {tuple(g) for g in same_file}
@@ -225,10 +243,23 @@ def report_data(course_dir, judgements, summary):
                          "flagged": student in (summary.get("flagged") or {}),
                          "failed": (summary.get("failed") or {}).get(student, "")})
     return {"summary": summary, "stats": summary.get("class") or class_statistics(judgements, summary),
+            "cell_errors": summary.get("cell_errors") or {}, "hand": hand_grading(course_dir),
             "mistakes": summary.get("common_mistakes") or common_mistakes(judgements),
             "identical": summary.get("identical") or identical_groups(judgements),
             "exercises": exercises, "students": students, "sweeps": sweeps, "profile": current_profile(),
             "not_graded": {**(summary.get("grader_faults") or {}), **(summary.get("not_recorded") or {})}}
+
+
+def hand_grading(course_dir):
+    """{"pending": [students with answers to grade by hand], "late": {student: penalty}} from
+    nbgrader's gradebook (empty when it cannot be read)."""
+    try:
+        from ..lms import totals
+        rows = totals(course_dir)
+    except Exception:       # noqa: BLE001  (no gradebook yet: nothing to say)
+        return {"pending": [], "late": {}}
+    return {"pending": [t.student for t in rows if t.needs_manual_grade],
+            "late": {t.student: t.late_penalty for t in rows if t.late_penalty}}
 
 
 def render(data, figures):

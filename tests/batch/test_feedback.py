@@ -1,5 +1,7 @@
 """The summary that opens a student's feedback: every check by name, and for a model below its
 threshold the grader's own curve with what it suggests."""
+import nbformat
+
 from autograder.batch.feedback import SUMMARY_MARK, advice, missed, summary_cell
 from tests.batch.test_report import BN, judgement
 
@@ -34,3 +36,21 @@ def test_the_summary_names_every_check_and_draws_the_missed_model():
     assert "&lt;" not in BN and "BatchNormalization comes after the RELU" in cell.source
     assert "Why <code>create_cifar_model()</code> missed its threshold" in cell.source
     assert cell.source.count("data:image/png;base64,") == 1
+
+
+def test_the_grading_machines_log_lines_leave_the_students_feedback_and_their_own_stay():
+    from autograder.feedback_filters import without_grader_noise
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("import tensorflow as tf")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=(
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796634486.585263       3 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n"
+        "E0000 00:00:1796634486.585263       3 cuda_executor.cc:9] failed call to cuInit\n"
+        "my own warning\n")),
+        nbformat.v4.new_output("stream", name="stderr", text=(
+            "/x/joblib/_multiprocessing_helpers.py:44: UserWarning: [Errno 13] Permission denied.  joblib will "
+            "operate in serial mode\n  warnings.warn(\"%s.  joblib will operate in serial mode\" % (e,))\n"))]
+    nb.cells = [cell]
+    without_grader_noise(nb)
+    assert [o["text"] for o in nb.cells[0].outputs] == [
+        "E0000 00:00:1796634486.585263       3 cuda_executor.cc:9] failed call to cuInit\nmy own warning\n"]

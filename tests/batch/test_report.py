@@ -73,6 +73,20 @@ def test_identical_notebooks_are_reported_not_penalised():
     judgements["ann"]["retrained"]["create_cifar_model"]["key"] = "m-ben"
     assert report.identical_groups(judgements)["identical_cifar_models"] == [["ann", "ben"]]
     assert judgements["cat"]["score"] == POSSIBLE - CHECKS["ex2_bn_before"].points
+    # The exercise prescribes its architecture: models identical to the reference's say nothing.
+    assert report.identical_groups(judgements, reference_key="m-ben")["identical_cifar_models"] == []
+    assert report.reference_model_key() is not None
+
+
+def test_the_page_names_cells_that_raised_pending_hand_grading_and_counts_a_partial_run(tmp_path):
+    judgements = a_class()
+    summary = summary_of(judgements, students=1, class_size=4,
+                         cell_errors={"ben": [{"cell": 7, "error": "NameError: name 'X_train' is not defined"}]})
+    path = report.write_report(str(tmp_path / "exports" / "report.html"), judgements, summary, course_dir=str(tmp_path))
+    page = open(path, encoding="utf-8").read()
+    assert "4 submission(s) (1 graded in this run, the others as last recorded)" in page
+    assert "<b>ben</b>: code cell 7: <code>NameError: name &#39;X_train&#39; is not defined</code>" in page
+    assert "None waiting." in page and "None (or no due date set)." in page      # no gradebook here
 
 
 def test_the_page_shows_the_summary_the_groups_and_links_that_resolve(tmp_path):
@@ -93,6 +107,7 @@ def test_the_page_shows_the_summary_the_groups_and_links_that_resolve(tmp_path):
     assert row and row.group(1) == "3" and "hidden layer # (Dense #)" in row.group(2)
     assert "byte-identical notebooks: cat, dan" in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page     # a student's text is escaped
+    assert "feedback</a>\n · \n" in page or "feedback</a> · " in page        # links apart, not run together
     links = re.findall(r'href="([^"]+)"', page)
     assert links == ["../feedback/ann/regularization/regularization.html", "gradescope/ann/results.json"]
     for link in links:
