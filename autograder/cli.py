@@ -375,14 +375,27 @@ def cmd_export(args):
 
 
 def cmd_feedback(args):
-    from .lms import feedback_bundle
+    from .lms import feedback_bundle, totals
     course = _graded_course_dir(args.course)
+    try:
+        graded = totals(course)
+    except Exception as exc:        # noqa: BLE001  (a gradebook without this assignment)
+        raise UserError(f"the gradebook has no graded '{current_name()}' submissions ({type(exc).__name__}): "
+                        "grade the class first (`autograder grade`)") from None
+    if not graded:
+        raise UserError(f"nothing is graded yet in {course}: grade the class first (`autograder grade`), "
+                        "then grade the written answers in formgrader")
     out = args.out or os.path.join(course, "exports", f"feedback-{args.lms}.zip")
     path, students = feedback_bundle(course, args.lms, out)
     print(f"regenerated the feedback of {len(students)} student(s) from the gradebook (manual points "
           f"and comments included): {os.path.join(course, 'feedback')}")
     print(f"{args.lms} upload: {path}")
     return 0
+
+
+def current_name():
+    from .assignment import current
+    return current().name
 
 
 def cmd_calibrate(args):

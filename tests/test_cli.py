@@ -81,3 +81,13 @@ def test_the_score_table_fits_100_columns_per_exercise_and_shows_what_the_gradeb
     assert max(len(line) for line in buffer.getvalue().splitlines()) <= 100
     header, _ = score_table([row], checks=True)
     assert sorted(header[2:]) == sorted(CHECKS)
+
+
+def test_feedback_with_nothing_graded_says_what_to_do(course):
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.add_assignment("regularization")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "feedback"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "nothing is graded yet" in proc.stderr and "`autograder grade`" in proc.stderr
+    assert "No notebooks were matched" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
