@@ -43,6 +43,8 @@ D2L = re.compile(r"^\d+-(?P<id>\d+) - (?P<name>.+?) - (?P<stamp>[A-Z][a-z]{2} \d
 # No LMS: <student>.ipynb, <student>_<assignment>.ipynb, or <student>/<assignment>.ipynb.
 PLAIN_ID = re.compile(r"[\w.@'-]+", re.UNICODE)
 SKIPPED_FOLDERS = (".ipynb_checkpoints", "__MACOSX")
+# Two number fields in a name: an LMS wrote it (ids, submission numbers), not a student's id.
+LMS_LIKE = re.compile(r"_\d+_\d+(?:_|$)")
 
 
 class CollectError(ValueError):
@@ -65,7 +67,7 @@ def safe_id(text, filename):
     """A course id made from an LMS's id or name: letters of any script, digits and ``.@'-_``
     kept (``o'brienpat``, ``müller``), anything else (spaces, slashes, controls) made ``-``."""
     text = unicodedata.normalize("NFC", str(text)).strip()
-    sid = re.sub(r"[^\w.@'-]+", "-", text, flags=re.UNICODE)[:MAX_ID]
+    sid = re.sub(r"[^\w.@'-]+", "-", text, flags=re.UNICODE)
     return check_id(sid, filename)
 
 
@@ -87,7 +89,16 @@ def check_id(sid, filename):
 
 
 def _local(stamp, fmt, tz):
-    return datetime.strptime(stamp, fmt).replace(tzinfo=tz)
+    return plausible(datetime.strptime(stamp, fmt).replace(tzinfo=tz))
+
+
+def plausible(when):
+    """``when`` if a hand-in can have happened then (1970-2100), else ValueError: nbgrader's
+    timestamp arithmetic and UTC conversion fail on the ends of the calendar."""
+    if not 1970 <= when.year <= 2100:
+        raise ValueError(f"{when.year} is not a year a notebook was handed in")
+    when.astimezone(timezone.utc)
+    return when
 
 
 @dataclass
@@ -103,60 +114,77 @@ class Reading:
 
 
 def _parts(path):
-    """A path inside a download as its components, without empty, '.' or '..' ones."""
+    """A path inside a download as its components (NFC, as macOS zips write them decomposed),
+    without empty, '.' or '..' ones."""
+    path = unicodedata.normalize("NFC", str(path))
     return [p for p in path.replace("\\", "/").split("/") if p not in ("", ".", "..")]
 
 
+def _folder_reading(folder):
+    """The student a download's per-student folder names: Moodle's, or a plain id; else None."""
+    if m := MOODLE_FOLDER.match(folder):
+        return Reading("moodle", m.group("id"), m.group("name"))
+    if PLAIN_ID.fullmatch(folder) and not MOODLE.match(folder):
+        return Reading("folder", folder)
+    return None
+
+
 def _readings(path, tz):
-    """{lms: Reading} of every known layout that reads ``path``; CollectError for a name in a
-    layout's form whose time is no time."""
+    """{lms: Reading} of every LMS layout that reads the file name of ``path`` (a flat
+    download); CollectError for a name in a layout's form whose time is no time."""
     parts = _parts(path)
     stem = os.path.splitext(parts[-1])[0] if parts else ""
     out = {}
-    if len(parts) >= 2 and (m := MOODLE_FOLDER.match(parts[-2])):
-        out["moodle"] = Reading("moodle", m.group("id"), m.group("name"))
-    elif m := MOODLE.match(stem):
+    if m := MOODLE.match(stem):
         out["moodle"] = Reading("moodle", m.group("id"), m.group("name"))
     if m := D2L.match(stem + " - "):
         try:
             when = _local(m.group("stamp"), "%b %d, %Y %I%M %p", tz)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise CollectError(f"{path!r}: a Brightspace name whose date {m.group('stamp')!r} "
-                               "is not 'Mon D, YYYY HMM AM'") from None
+                               "is not 'Mon D, YYYY HMM AM' between 1970 and 2100") from None
         out["d2l"] = Reading("d2l", m.group("id"), m.group("name"), when)
     if m := BLACKBOARD.match(stem):
         try:
             when = _local(m.group("stamp"), "%Y-%m-%d-%H-%M-%S", tz)
-        except ValueError:
-            raise CollectError(f"{path!r}: a Blackboard name whose attempt date is not a date") from None
+        except (ValueError, OverflowError):
+            raise CollectError(f"{path!r}: a Blackboard name whose attempt date is not a date "
+                               "between 1970 and 2100") from None
         tokens = m.group("pre").split("_")
         splits = tuple(("_".join(tokens[:k]), "_".join(tokens[k:])) for k in range(1, len(tokens)))
         if splits:
             out["blackboard"] = Reading("blackboard", submitted=when, splits=splits)
-    if m := CANVAS.match(stem):
+    if (m := CANVAS.match(stem)) and " - " not in m.group(0):
         out["canvas"] = Reading("canvas", m.group("id"), m.group("name"), late=bool(m.group("late")))
     return out
 
 
+def _distinct(readings):
+    """Whether a layout's readings of a download's files name each file's student apart (a
+    layout that gives two files one id is not the download's: Canvas' pattern also reads
+    Blackboard's ``HW_1_12345_attempt_...``, every file as user 1)."""
+    keys = [r.key or "_".join(s for s in (r.splits[0] if r.splits else ())) for r in readings]
+    return len(set(keys)) == len(keys)
+
+
 def _plain(path, assignment):
-    """The id a file outside any LMS layout names: <student>.ipynb, <student>_<assignment>.ipynb
-    or <student>/<assignment>.ipynb; None when it names none."""
+    """The id a flat file outside any LMS layout names: <student>.ipynb or
+    <student>_<assignment>.ipynb; None when it names none."""
     parts = _parts(path)
     stem = os.path.splitext(parts[-1])[0] if parts else ""
     if assignment and stem == assignment:
-        folders = [p for p in parts[:-1] if p != assignment]
-        candidate = folders[-1] if folders else ""
-    elif assignment and stem.endswith("_" + assignment):
-        candidate = stem[:-len(assignment) - 1]
-    else:
-        candidate = stem
-    return candidate if PLAIN_ID.fullmatch(candidate or "-x-") and candidate else None
+        return None
+    if assignment and stem.endswith("_" + assignment):
+        stem = stem[:-len(assignment) - 1]
+    if LMS_LIKE.search(stem):
+        return None         # an LMS's name the grader does not know: its id is not the whole name
+    return stem if stem and PLAIN_ID.fullmatch(stem) else None
 
 
 NO_RULE = ("no rule reads whose notebook {path!r} is: the grader reads Canvas, Moodle (flat or in "
            "folders), Blackboard, Brightspace and Gradescope downloads as the LMS writes them, and "
-           "files named <student>.ipynb, <student>_{assignment}.ipynb or <student>/{assignment}.ipynb; "
-           "rename it, or add a pattern to nbgrader_config.py, e.g. "
+           "files named <student>.ipynb, <student>_{assignment}.ipynb or in a folder per student "
+           "(<student>/...); rename it, or add a pattern to nbgrader_config.py, e.g. "
            "c.Collect.patterns = [r'^(?P<student>[^ ]+) - ']")
 
 
@@ -172,7 +200,8 @@ def _blackboard_user(found_splits, roster):
     for path, splits in found_splits.items():
         users = [user for title, user in splits if title in (titles or ())] if titles else []
         if len(users) != 1 and roster is not None:
-            users = [u for u in (users or [user for _, user in splits]) if _norm(u) in roster] or users
+            users = [u for u in (users or [user for _, user in splits])
+                     if _lookup(roster, ("username", "lms_id"), u)] or users
         if len(users) == 1:
             out[path] = users[0]
             continue
@@ -199,31 +228,51 @@ def read_names(members, tz=timezone.utc, patterns=(), roster=None, assignment=""
         if "student" not in pattern.groupindex:
             raise CollectError(f"c.Collect.patterns: {text!r} has no group (?P<student>...) naming the student")
         compiled.append(pattern)
-    founds, pending = {}, {}
+    founds, flat, folders = {}, {}, {}
+    wrapper = _common_folders([_parts(path)[:-1] for path, _ in members])
     for path, data in members:
-        rel = "/".join(_parts(path))
+        parts = _parts(path)
+        rel = "/".join(parts)
         for pattern in compiled:
             if m := pattern.match(rel):
                 name = m.groupdict().get("name") or ""
                 founds[path] = Found(path, data, "pattern", m.group("student"), name)
                 break
         else:
-            pending[path] = (data, _readings(path, tz))
+            below = parts[len(wrapper):-1]
+            if below:
+                # A folder per student: the folder is the LMS's (Moodle's) or names the student;
+                # everything inside it, file names included, is the student's own.
+                folders.setdefault(below[0], []).append((path, data))
+            else:
+                flat[path] = (data, _readings(path, tz))
+    for folder, items in folders.items():
+        reading = _folder_reading(folder)
+        if reading is None:
+            raise CollectError(NO_RULE.format(path=items[0][0], assignment=assignment or "assignment"))
+        path, data = _one_notebook(folder, items, assignment)
+        founds[path] = Found(path, data, reading.lms, reading.key, reading.name)
+    # One download is one LMS's: the layout that reads every flat file, and names them apart.
     shared = None
-    for _, readings in pending.values():
+    for _, readings in flat.values():
         shared = set(readings) if shared is None else shared & set(readings)
-    # One download is one LMS's: the layout that reads every file reads each of them.
-    download_lms = next(iter(shared)) if shared and len(shared) == 1 else None
+    fitting = [lms for lms in sorted(shared or ()) if _distinct([flat[p][1][lms] for p in flat])]
+    download_lms = fitting[0] if len(fitting) == 1 else None
     blackboard = {}
-    for path, (data, readings) in pending.items():
+    for path, (data, readings) in flat.items():
         if download_lms:
             readings = {download_lms: readings[download_lms]}
         if len(readings) > 1:
-            raise CollectError(f"{path!r} reads as a {' and a '.join(sorted(readings))} download with other "
-                               f"ids ({', '.join(f'{k}: {r.key or r.splits[0][1]!r}' for k, r in sorted(readings.items()))}); "
-                               "collect each LMS's download on its own")
+            raise CollectError(f"{path!r} reads as a {' and a '.join(sorted(readings))} file name with other ids "
+                               f"({', '.join(f'{k}: {r.key or r.splits[0][1]!r}' for k, r in sorted(readings.items()))}) "
+                               "and the rest of the download does not tell which: give the file its LMS's name, or "
+                               "add a c.Collect.patterns rule to nbgrader_config.py")
         if not readings:
             sid = _plain(path, assignment)
+            if sid is None and wrapper:
+                # One student's folder downloaded alone: <student>/<assignment>.ipynb.
+                reading = _folder_reading(wrapper[-1])
+                sid = reading.key if reading else None
             if sid is None:
                 raise CollectError(NO_RULE.format(path=path, assignment=assignment or "assignment"))
             founds[path] = Found(path, data, "plain", sid)
@@ -234,7 +283,37 @@ def read_names(members, tz=timezone.utc, patterns=(), roster=None, assignment=""
         founds[path] = Found(path, data, lms, r.key, r.name, r.submitted, r.late)
     for path, user in _blackboard_user(blackboard, roster).items():
         founds[path].key = user
-    return [founds[path] for path, _ in members]
+    return [founds[path] for path, _ in members if path in founds]
+
+
+def _common_folders(folder_lists):
+    """The folders every file of a download lies in (the download's own wrapper folders)."""
+    if not folder_lists:
+        return []
+    common = list(folder_lists[0])
+    for folders in folder_lists[1:]:
+        n = 0
+        while n < min(len(common), len(folders)) and common[n] == folders[n]:
+            n += 1
+        common = common[:n]
+    if len(folder_lists) == 1:
+        # One file: its innermost folder may be the student's (<student>/<assignment>.ipynb).
+        return common
+    return common
+
+
+def _one_notebook(folder, items, assignment):
+    """The notebook of one student's folder: the one named as the assignment's (the shallowest),
+    else the only one; several others are refused, naming them."""
+    if len({data for _, data in items}) == 1:
+        return sorted(items, key=lambda item: (len(_parts(item[0])), item[0]))[0]
+    named = sorted((item for item in items if _parts(item[0])[-1] == f"{assignment}.ipynb"),
+                   key=lambda item: len(_parts(item[0])))
+    if named and (len(named) == 1 or len(_parts(named[0][0])) < len(_parts(named[1][0]))):
+        return named[0]
+    names = ", ".join(repr("/".join(_parts(p)[-2:])) for p, _ in items[:5])
+    raise CollectError(f"the folder {folder!r} holds {len(items)} different notebooks ({names}): keep the one "
+                       f"to grade (or name it {assignment}.ipynb) and collect again")
 
 
 def parse_name(filename, data=b"", tz=timezone.utc, assignment=""):
@@ -255,22 +334,28 @@ def student_id(filename):
     return safe_id(parse_name(filename).key, filename)
 
 
-def _gradescope(metadata_text, members):
-    """Founds from a Gradescope export: ``submission_metadata.yml`` names each
-    ``submission_<n>/`` folder's submitters and time."""
+def _gradescope(metadata_text, members, folder=()):
+    """Founds from a Gradescope export: ``submission_metadata.yml`` (in ``folder``) names each
+    ``submission_<n>/`` folder's submitters and time; a submission folder's notebook is the one
+    named as the assignment's, else its only one."""
     import yaml
     try:
         metadata = yaml.safe_load(metadata_text)
-    except yaml.YAMLError as exc:
-        raise CollectError(f"submission_metadata.yml is not valid YAML: {str(exc)[:200]}") from None
+    except Exception as exc:        # noqa: BLE001  (YAMLError, and ValueError for a date like 2026-13-45)
+        raise CollectError(f"submission_metadata.yml is not valid YAML: {type(exc).__name__}: "
+                           f"{str(exc)[:200]}") from None
     if not isinstance(metadata, dict):
         raise CollectError("submission_metadata.yml does not map submissions to submitters")
-    out = []
+    out, by_folder = [], {}
     for path, data in members:
-        folder = path.replace("\\", "/").split("/")[-2] if "/" in path.replace("\\", "/") else ""
-        entry = metadata.get(folder)
+        by_folder.setdefault(_parts(path)[len(folder)], []).append((path, data))
+    from .assignment import current
+    members = [_one_notebook(name, items, current().name) for name, items in by_folder.items()]
+    for path, data in members:
+        folder_name = _parts(path)[len(folder)]
+        entry = metadata.get(folder_name)
         if not isinstance(entry, dict):
-            raise CollectError(f"{path!r}: its folder {folder!r} is not in submission_metadata.yml")
+            raise CollectError(f"{path!r}: its folder {folder_name!r} is not in submission_metadata.yml")
         submitters = entry.get(":submitters") or entry.get("submitters") or []
         if not isinstance(submitters, list) or len(submitters) != 1 or not isinstance(submitters[0], dict):
             raise CollectError(f"{path!r}: Gradescope lists {len(submitters) if isinstance(submitters, list) else 0} "
@@ -285,6 +370,12 @@ def _gradescope(metadata_text, members):
                 when = None
         if isinstance(when, datetime) and when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
+        if isinstance(when, datetime):
+            try:
+                plausible(when)
+            except (ValueError, OverflowError):
+                raise CollectError(f"{path!r}: submission_metadata.yml gives it the time {when}, not one "
+                                   "between 1970 and 2100") from None
         out.append(Found(path, data, "gradescope", key, str(who.get("name") or ""),
                          when if isinstance(when, datetime) else None))
     return out
@@ -300,7 +391,7 @@ def _members(source):
     A download is the students' bytes: a folder is read through ``submission_files`` (no
     link followed, only regular files), a zip member by its declared size, bounded, so a
     small zip of a huge notebook is refused before it is inflated."""
-    members, metadata = [], None
+    members, metas = [], []
     if os.path.isdir(source):
         listing = files.walk(source, _download_policy, max_files=MAX_MEMBERS, max_file_bytes=MAX_NOTEBOOK_BYTES,
                              max_total_bytes=MAX_DOWNLOAD_BYTES, max_scanned=10 * MAX_MEMBERS)
@@ -316,20 +407,25 @@ def _members(source):
             if entry.rel.endswith(".ipynb"):
                 members.append((entry.rel, data))
             else:
-                metadata = data
+                metas.append((entry.rel, data))
     elif zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
             infos = archive.infolist()
             if len(infos) > MAX_MEMBERS:
                 raise CollectError(f"{source} holds {len(infos)} files; a download of at most {MAX_MEMBERS} is collected")
-            total = 0
+            total, seen = 0, set()
             for info in infos:
                 # member data only, never its path: nothing is written outside submitted/
                 name = os.path.basename(info.filename)
-                if info.is_dir() or any(p in SKIPPED_FOLDERS for p in _parts(info.filename)):
+                if info.is_dir() or any(p in SKIPPED_FOLDERS for p in _parts(info.filename)) \
+                        or name.startswith("._"):
                     continue
                 if not (name.endswith(".ipynb") or name == "submission_metadata.yml"):
                     continue
+                where = "/".join(_parts(info.filename))
+                if where in seen:
+                    raise CollectError(f"{source} holds {where!r} twice; a download holds each file once")
+                seen.add(where)
                 total += info.file_size
                 if info.file_size > MAX_NOTEBOOK_BYTES or total > MAX_DOWNLOAD_BYTES:
                     raise CollectError(f"{info.filename!r} in {source} inflates to {info.file_size / 2**20:.0f} MB; "
@@ -339,10 +435,34 @@ def _members(source):
                 if name.endswith(".ipynb"):
                     members.append((info.filename, data))
                 else:
-                    metadata = data
+                    metas.append((info.filename, data))
     else:
         raise CollectError(f"{source} is neither a folder nor a zip file of notebooks")
-    return members, metadata
+    return members, _export_metadata(metas, members)
+
+
+def _export_metadata(metas, members):
+    """(folder, bytes) of a Gradescope export's submission_metadata.yml, or None: the one in the
+    folder that holds the download's submission_<n> folders, which hold every notebook. One
+    anywhere else is a file a student handed in: it never decides whose work is whose."""
+    def is_export_root(folder):
+        n = len(folder)
+        return any(_parts(p)[:n] == folder and len(_parts(p)) > n + 1
+                   and re.fullmatch(r"submission_\d+", _parts(p)[n]) for p, _ in members)
+    roots = [(_parts(path)[:-1], data) for path, data in metas if is_export_root(_parts(path)[:-1])]
+    if not roots:
+        return None
+    if len(roots) > 1:
+        raise CollectError(f"the download holds {len(roots)} Gradescope submission_metadata.yml files beside "
+                           "submission folders; a Gradescope export has one: collect each export on its own")
+    folder, data = roots[0]
+    for path, _ in members:
+        parts = _parts(path)
+        if parts[:len(folder)] != folder or len(parts) < len(folder) + 2 \
+                or not re.fullmatch(r"submission_\d+", parts[len(folder)]):
+            raise CollectError(f"{path!r} is not in a submission_<n> folder beside the export's "
+                               "submission_metadata.yml; collect a Gradescope export as Gradescope wrote it")
+    return folder, data
 
 
 def _existing(path, course_dir):
@@ -357,6 +477,8 @@ def _download_policy(rel, is_dir):
     name = os.path.basename(rel)
     if is_dir:
         return None if name in SKIPPED_FOLDERS else ""
+    if name.startswith("._"):           # macOS' AppleDouble companions
+        return None
     return "" if name.endswith(".ipynb") or name == "submission_metadata.yml" else None
 
 
@@ -404,20 +526,38 @@ def roster_people(path):
     return people
 
 
+ROSTER_COLUMNS = ("lms_id", "username", "email", "name")
+# Which of the roster's columns an LMS's key is looked up in (its name in ``name``).
+KEY_COLUMNS = {"canvas": ("lms_id",), "moodle": ("lms_id",), "d2l": ("lms_id",),
+               "blackboard": ("username", "lms_id"), "gradescope": ("lms_id", "username", "email")}
+
+
+def _lookup(roster, columns, value):
+    """The course id ``roster`` gives ``value`` in one of ``columns`` (None: not there, or more
+    than one student has it there)."""
+    for column in columns:
+        sid = roster.get(column, {}).get(_norm(value))
+        if sid:
+            return sid
+    return None
+
+
 def read_roster(path):
-    """{lookup key: course id} from a CSV with a ``student`` column (the course id) and any of
-    ``lms_id``, ``username``, ``email``, ``name``."""
+    """{column: {value: course id}} from a CSV with a ``student`` column (the course id) and any
+    of ``lms_id``, ``username``, ``email``, ``name``; a value two students share in one column
+    maps to None there (it tells no one apart)."""
     rows = _roster_rows(path)
-    roster = {}
+    roster = {column: {} for column in ROSTER_COLUMNS}
     for number, row in enumerate(rows, 2):
         course_id = check_id((row.get("student") or "").strip(), f"{path}, line {number}")
-        for column in ("lms_id", "username", "email", "name"):
+        for column in ROSTER_COLUMNS:
             value = _norm(row.get(column))
-            if value:
-                if roster.get(value, course_id) != course_id:
-                    raise CollectError(f"the roster {path}, line {number}: {column} {row[column]!r} is "
-                                       f"also {roster[value]!r}'s")
-                roster[value] = course_id
+            if not value:
+                continue
+            if column != "name" and roster[column].get(value, course_id) != course_id:
+                raise CollectError(f"the roster {path}, line {number}: {column} {row[column]!r} is "
+                                   f"also {roster[column][value]!r}'s")
+            roster[column][value] = course_id if roster[column].get(value, course_id) == course_id else None
     return roster
 
 
@@ -428,18 +568,23 @@ def _norm(text):
 def _course_id(found, roster):
     if roster is None:
         return safe_id(found.key, found.filename)
-    for value in (found.key, found.name):
-        if _norm(value) in roster:
-            return roster[_norm(value)]
+    sid = _lookup(roster, KEY_COLUMNS.get(found.lms, ROSTER_COLUMNS[:3]), found.key) \
+        or (_lookup(roster, ("name",), found.name) if found.name else None)
+    if sid:
+        return sid
     raise CollectError(f"{found.filename!r}: neither its id {found.key!r} nor its name {found.name!r} "
-                       "is in the roster; add the student to it, or collect without --roster")
+                       "is in the roster (ids are looked up in the column of the LMS's kind: "
+                       f"{', '.join(KEY_COLUMNS.get(found.lms, ROSTER_COLUMNS[:3]))}); add the student "
+                       "to it, or collect without --roster")
 
 
 MIN_DISTINCTIVE = 40        # characters: a locked cell longer than an import line
 
 
 def _cell_text(source):
-    return ("".join(source) if isinstance(source, list) else str(source or "")).strip()
+    if isinstance(source, list):
+        return "".join(s for s in source if isinstance(s, str)).strip()
+    return source.strip() if isinstance(source, str) else ""
 
 
 def _assignment_cells(course_dir):
@@ -461,13 +606,30 @@ def _assignment_cells(course_dir):
     texts = {_cell_text(c.source) for c in locked if len(_cell_text(c.source)) >= MIN_DISTINCTIVE}
     marks = {(c.metadata["nbgrader"].get("grade_id"), c.metadata["nbgrader"].get("checksum")) for c in locked
              if c.metadata["nbgrader"].get("checksum")}
-    return texts, marks
+    return texts, marks, _signature_lines(c.source for c in nb.cells)
+
+
+SIGNATURE_LINES = 2         # the assignment's own function definitions a notebook of it holds at least
+
+
+def _signature_lines(sources):
+    """The functions this assignment's notebooks define, as their ``def`` lines (name and
+    arguments): a student who kept only their answers kept these."""
+    out = set()
+    for source in sources:
+        for line in _cell_text(source).splitlines():
+            line = line.strip()
+            if line.startswith("def ") and "(" in line:
+                out.add(line)
+    return out
 
 
 def _marks(cell):
     meta = cell.get("metadata") if isinstance(cell, dict) else None
     nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return (nbg.get("grade_id"), nbg.get("checksum")) if isinstance(nbg, dict) else None
+    if not isinstance(nbg, dict) or not isinstance(nbg.get("grade_id"), str) or not isinstance(nbg.get("checksum"), str):
+        return None
+    return nbg["grade_id"], nbg["checksum"]
 
 
 def refuse_other_assignments(founds, course_dir):
@@ -488,11 +650,12 @@ def refuse_other_assignments(founds, course_dir):
             continue
         if ours is None:
             ours = _assignment_cells(course_dir)
-        if not (ours[0] or ours[1]):
+        if not (ours[0] or ours[1] or ours[2]):
             return
         texts = {_cell_text(c.get("source")) for c in cells if isinstance(c, dict)}
         marks = {_marks(c) for c in cells} - {None}
-        if not (texts & ours[0] or marks & ours[1]):
+        lines = _signature_lines(c.get("source") for c in cells if isinstance(c, dict))
+        if not (texts & ours[0] or marks & ours[1] or len(lines & ours[2]) >= SIGNATURE_LINES):
             others.append(item.filename)
     if others:
         raise CollectError(f"{len(others)} notebook(s) are not '{current().name}' notebooks: none of their cells "
@@ -521,20 +684,29 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC", patterns=N
     lookup = read_roster(roster) if roster else None
     people = roster_people(roster) if roster else None
     if metadata is not None:
-        founds = _gradescope(metadata.decode("utf-8", "replace"), members)
+        founds = _gradescope(metadata[1].decode("utf-8", "replace"), members, metadata[0])
     else:
         founds = read_names(members, zone, patterns, lookup, current().name)
     refuse_other_assignments(founds, course_dir)
     found = {}
     for item in founds:
         sid = _course_id(item, lookup)
-        if sid in found and found[sid].data != item.data:
-            raise CollectError(f"two different notebooks for student {sid!r}: {found[sid].filename} and "
-                               f"{item.filename}; keep one of them and collect again")
+        if sid in found and (found[sid].data != item.data or found[sid].lms != item.lms):
+            raise CollectError(f"two files would both be student {sid!r}'s: {found[sid].filename!r} and "
+                               f"{item.filename!r}. If they are one student's, keep one; if two students', "
+                               "tell them apart with --roster or a c.Collect.patterns rule")
         found[sid] = item
     if not found:
         raise CollectError(f"no .ipynb file in {source}")
     targets = {sid: notebook_path(course_dir, "submitted", sid) for sid in found}
+    for sid, path in targets.items():
+        # A folder of submitted/ that is a link would take the notebook elsewhere.
+        folder = os.path.dirname(path)
+        for where in (os.path.dirname(folder), folder, path):
+            if os.path.islink(where):
+                raise CollectError(f"{where} is a link; collect writes only into submitted/ itself: "
+                                   "replace the link with a folder")
+    stamps = {sid: timestamp_text(item.submitted) if item.submitted else None for sid, item in found.items()}
     clashes = [sid for sid, path in targets.items()
                if os.path.lexists(path) and _existing(path, course_dir) != found[sid].data]
     if clashes and not replace:
@@ -549,14 +721,14 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC", patterns=N
             os.replace(path, f"{path}.{stamp}.bak")
         write_bytes(path, item.data)
         stamp_path = os.path.join(os.path.dirname(path), "timestamp.txt")
-        if item.submitted is not None:
-            write_text(stamp_path, timestamp_text(item.submitted) + "\n")
+        if stamps[sid] is not None:
+            write_text(stamp_path, stamps[sid] + "\n")
         elif sid in clashes and os.path.exists(stamp_path):
             os.remove(stamp_path)       # the old time belongs to the old notebook
         remember_collected(course_dir, sid, item.lms, item.filename, item.key, item.name,
                            people.get(sid) if people else None)
         placed[sid] = {"path": path, "lms": item.lms, "file": item.filename, "late": item.late,
-                       "submitted": timestamp_text(item.submitted) if item.submitted else None}
+                       "submitted": stamps[sid]}
     _into_gradebook(course_dir, placed)
     return placed
 

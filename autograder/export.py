@@ -1,7 +1,8 @@
 """grades.csv: one row per student, one column per check, and why points were lost."""
 import csv
-import os
+import io
 
+from .atomic import write_text
 from .checks import CHECKS
 
 
@@ -26,17 +27,16 @@ def spreadsheet_safe(value):
 
 
 def write_grades_csv(rows, path):
-    """Write the students' automatic scores; returns the path. Written atomically."""
+    """Write the students' automatic scores; returns the path. Written atomically, its folder
+    made when missing."""
     names = check_names()
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", "auto_score", "auto_possible", *names, "reasons"])
-        for row in rows:
-            scores = [f"{row.scores.get(n, (0.0, 0.0))[0]:g}" for n in names]
-            reasons = " | ".join(f"{gid} (-{lost:g}): {row.messages.get(gid, 'no message')}"
-                                 for gid, lost in row.lost().items())
-            writer.writerow([spreadsheet_safe(row.student), f"{row.auto_total:g}", f"{row.auto_possible:g}",
-                             *scores, spreadsheet_safe(reasons)])
-    os.replace(tmp, path)
-    return path
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "auto_score", "auto_possible", *names, "reasons"])
+    for row in rows:
+        scores = [f"{row.scores.get(n, (0.0, 0.0))[0]:g}" for n in names]
+        reasons = " | ".join(f"{gid} (-{lost:g}): {row.messages.get(gid, 'no message')}"
+                             for gid, lost in row.lost().items())
+        writer.writerow([spreadsheet_safe(row.student), f"{row.auto_total:g}", f"{row.auto_possible:g}",
+                         *scores, spreadsheet_safe(reasons)])
+    return write_text(path, buffer.getvalue())

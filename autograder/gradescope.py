@@ -97,6 +97,7 @@ def bundle(out_path, course_dir=ROOT, datasets=None):
     and, when given, an offline dataset folder (with its prepare.py); returns the path. The zip
     appears whole or not at all."""
     from .retrain.thresholds import in_force
+    activate(course_dir)            # the course bundled is the one whose assignment is in force
     files = course_files(course_dir)
     sources = {os.path.relpath(current().thresholds_path, course_dir): in_force()}
     with tempfile.TemporaryDirectory(prefix="gradescope-bundle-") as tmp:

@@ -25,10 +25,7 @@ def pytest_configure(config):
     os.environ["AUTOGRADER_DATA_DIR"] = data
 
 
-@pytest.fixture(autouse=True)
-def _assignment_restored():
-    """A test that grades another course activates its assignment: the next test starts from
-    Module 07's again, as a fresh process would."""
+def _keeping_the_assignment():
     from autograder import assignment
     saved = {k: os.environ.get(k) for k in (assignment.SPEC_VARIABLE, assignment.SPEC_PATH_VARIABLE,
                                             assignment.NAME_VARIABLE, assignment.COURSE_VARIABLE)}
@@ -41,6 +38,19 @@ def _assignment_restored():
             os.environ[key] = value
     assignment._ACTIVE.clear()
     assignment._ACTIVE.update(active)
+
+
+@pytest.fixture(autouse=True)
+def _assignment_restored():
+    """A test that grades another course activates its assignment: the next test starts from
+    Module 07's again, as a fresh process would."""
+    yield from _keeping_the_assignment()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _assignment_restored_per_module():
+    """The same around a module, whose module-scoped fixtures (a graded class) activate courses too."""
+    yield from _keeping_the_assignment()
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_a_zip_lands_in_submitted_byte_for_byte(course, tmp_path):
         z.writestr("submissions/doejane_111_9_regularization.ipynb", b'{"cells": []}')
         z.writestr("submissions/roedick_222_8_regularization.ipynb", b"not json at all")
         z.writestr("__MACOSX/._doejane_111_9_regularization.ipynb", b"junk")
-        z.writestr("../../escape_333_7_x.ipynb", b"{}")
+        z.writestr("submissions/../../escape_333_7_x.ipynb", b"{}")
     placed = collect(str(archive), str(course))
     assert sorted(placed) == ["111", "222", "333"]
     assert _submitted(course, "222").read_bytes() == b"not json at all"   # graded later, not dropped
@@ -121,7 +121,7 @@ def test_two_notebooks_for_one_student_are_refused_from_the_command_line(course,
     (folder / "111_regularization.ipynb").write_bytes(b"two")
     proc = subprocess.run([sys.executable, "-m", "autograder", "--course", str(course), "collect",
                            str(folder)], capture_output=True, text=True)
-    assert proc.returncode == 2 and "two different notebooks for student '111'" in proc.stderr
+    assert proc.returncode == 2 and "two files would both be student '111''s" in proc.stderr
     assert "Traceback" not in proc.stderr and not (course / "submitted").exists()
 
 
@@ -152,7 +152,7 @@ def test_ids_come_from_the_lms_part_of_a_name_never_from_what_the_student_typed(
         "leekim_10003_2347_x_1_assignsubmission_file_y.ipynb": b"{ }"}), str(course))
     assert sorted(placed) == ["10001", "10002", "10003"]
     # Alone, such a file reads two ways: refused by name, nothing guessed.
-    with pytest.raises(CollectError, match="reads as a blackboard and a canvas download"):
+    with pytest.raises(CollectError, match="reads as a blackboard and a canvas file name"):
         collect(_download(tmp_path / "3", {"doejane_10001_2345_hw_attempt_2026-11-20-23-59-01.ipynb": b"{}"}),
                 str(course))
 
@@ -202,3 +202,114 @@ def test_another_assignments_notebook_is_refused_by_name_and_checkpoints_are_ski
         z.writestr("export/submission_metadata.yml",
                    "submission_1:\n  :submitters:\n  - :name: A\n    :sid: s-1\n  :created_at: 2026-11-20 10:00:00 +00:00\n")
     assert list(collect(str(archive), str(course))) == ["s-1"]
+
+
+def _real():
+    return open(RELEASE, "rb").read()
+
+
+def test_files_a_student_hands_in_never_decide_whose_work_is_whose(course, tmp_path):
+    """A second round of attacks, each a case of the class: only the LMS's part of a download
+    (its names, its folders, its export's metadata) says whose notebook it is."""
+    real = _real()
+    other = real.replace(b'"cells"', b'"cells"', 1) + b" "
+    swap = b"Jane Doe_123_assignsubmission_file_:\n  :submitters:\n  - :sid: '124'\n"
+    placed = collect(_download(tmp_path / "m", {
+        "Jane Doe_123_assignsubmission_file_/submission_metadata.yml": swap,
+        "Jane Doe_123_assignsubmission_file_/work/regularization.ipynb": real,
+        "Bob Smith_124_assignsubmission_file_/125/mywork.ipynb": other}), str(course))
+    assert sorted(placed) == ["123", "124"]                 # the folder Moodle wrote, whatever is inside
+    placed = collect(_download(tmp_path / "p", {"asmith/jdoe.ipynb": real, "bob/victim_10001_5001_x.ipynb": other,
+                                                "carl/regularization-Copy1.ipynb": real,
+                                                "carl/regularization.ipynb": other}), str(course))
+    assert sorted(placed) == ["asmith", "bob", "carl"] and placed["carl"]["file"].endswith("carl/regularization.ipynb")
+    # A student's own submission_metadata.yml inside a Gradescope submission is not the export's.
+    archive = tmp_path / "gs.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("export/submission_metadata.yml",
+                   "submission_1:\n  :submitters:\n  - :sid: s-1\nsubmission_2:\n  :submitters:\n  - :sid: s-2\n")
+        z.writestr("export/submission_1/regularization.ipynb", real)
+        z.writestr("export/submission_2/regularization.ipynb", other)
+        z.writestr("export/submission_2/submission_metadata.yml",
+                   "submission_1:\n  :submitters:\n  - :sid: s-2\nsubmission_2:\n  :submitters:\n  - :sid: s-1\n")
+    placed = collect(str(archive), str(course))
+    assert (course / "submitted" / "s-1" / "regularization" / "regularization.ipynb").read_bytes() == real
+
+
+def test_names_no_rule_reads_and_two_students_on_one_id_are_refused_by_name(course, tmp_path):
+    real = _real()
+    for name in ("doe_smithjane_10001_5001_hw.ipynb", "a" * 70 + ".ipynb"):
+        with pytest.raises(CollectError, match="no rule reads|longer than 64"):
+            collect(_download(tmp_path / name[:8], {name: real}), str(course))
+    with pytest.raises(CollectError, match="two files would both be student '10001''s"):
+        collect(_download(tmp_path / "mix", {"doejane_10001_5001_r.ipynb": real,
+                                              "Bob Smith_10001_assignsubmission_file_r.ipynb": real}), str(course))
+    archive = tmp_path / "twice.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("jdoe.ipynb", real)
+        z.writestr("jdoe.ipynb", real + b" ")
+    with pytest.raises(CollectError, match="holds 'jdoe.ipynb' twice"):
+        collect(str(archive), str(course))
+    assert not (course / "submitted").exists()
+
+
+def test_what_the_lms_really_writes_is_read_and_crafted_bytes_are_refusals_not_crashes(course, tmp_path):
+    real = _real()
+    # Blackboard numeric usernames under a title with an underscore; macOS' decomposed names and
+    # AppleDouble files; a Brightspace name whose upload part looks like Canvas'.
+    bb = _download(tmp_path / "bb", {"HW_1_12345_attempt_2026-11-20-23-59-01_r.ipynb": real,
+                                     "HW_1_12346_attempt_2026-11-20-23-58-01_r.ipynb": real + b" "})
+    with pytest.raises(CollectError, match="could be user '1_12345' or '12345'"):
+        collect(bb, str(course))            # read as Blackboard's (not Canvas'), but whose title is it?
+    placed = collect(bb, str(course), patterns=[r"^HW_1_(?P<student>.+)_attempt_"])
+    assert sorted(placed) == ["12345", "12346"]
+    placed = collect(_download(tmp_path / "mac", {"mu\u0308ller.ipynb": real, "._mu\u0308ller.ipynb": b"junk"}),
+                     str(course))
+    assert list(placed) == ["m\u00fcller"]
+    d2l = "81234-556677 - Jane Doe - Nov 20, 2026 1159 PM - smithbob_10002_5002_x.ipynb"
+    assert list(collect(_download(tmp_path / "d2l", {d2l: real}), str(course))) == ["556677"]
+    bad = {"cells.ipynb": b'{"cells": [{"cell_type": "code", "source": [1, 2], "metadata": '
+                          b'{"nbgrader": {"grade_id": ["x"], "checksum": {}}}}]}'}
+    with pytest.raises(CollectError, match="not 'regularization' notebooks"):
+        collect(_download(tmp_path / "bad", bad), str(course))
+    for when in ("2026-13-45", "9999-12-31 23:59:59 -12:00"):
+        archive = tmp_path / f"gs{len(when)}.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("submission_metadata.yml", f"submission_1:\n  :submitters:\n  - :sid: s-1\n  :created_at: {when}\n")
+            z.writestr("submission_1/regularization.ipynb", real)
+        with pytest.raises(CollectError):
+            collect(str(archive), str(course))
+    with pytest.raises(CollectError, match="between 1970 and 2100"):
+        collect(_download(tmp_path / "old", {"Module 7_jdoe_attempt_0001-01-01-00-00-00_r.ipynb": real}),
+                str(course), tz="Asia/Tokyo")
+    assert not (course / "submitted" / "jdoe").exists()
+
+
+def test_the_roster_looks_an_id_up_in_its_own_column(course, tmp_path):
+    real = _real()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,lms_id,username,name\ns1,10001,,Wei Zhang\ns2,10002,doejane,Wei Zhang\n")
+    # Canvas' user id is an lms_id, never a username; a name two students share decides nothing.
+    with pytest.raises(CollectError, match="neither its id '555'"):
+        collect(_download(tmp_path / "c", {"doejane_555_5001_r.ipynb": real}), str(course), roster=str(roster))
+    placed = collect(_download(tmp_path / "ok", {"zhangwei_10002_5002_r.ipynb": real}), str(course), roster=str(roster))
+    assert list(placed) == ["s2"]
+
+
+def test_a_link_in_submitted_is_not_followed(course, tmp_path):
+    (course / "submitted").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, course / "submitted" / "jdoe")
+    with pytest.raises(CollectError, match="is a link"):
+        collect(_download(tmp_path, {"jdoe.ipynb": _real()}), str(course))
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_students_own_notebook_stripped_to_its_answers_is_still_theirs(course, tmp_path):
+    nb = nbformat.reads(_real().decode(), as_version=4)
+    answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    for cell in answers:
+        cell.metadata = {}
+    nb.cells = answers
+    assert list(collect(_download(tmp_path, {"s9.ipynb": nbformat.writes(nb).encode()}), str(course))) == ["s9"]

@@ -27,7 +27,7 @@ def test_autograde_fills_the_gradebook_and_feedback_explains(course):
     nbformat.write(nb, paths[0])
     before = {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths}
 
-    with pytest.raises(nbgrader_steps.NbgraderError, match="run `nbgrader generate_assignment"):
+    with pytest.raises(nbgrader_steps.NbgraderError, match="run `autograder release` first"):
         nbgrader_steps.autograde(str(course))     # the gradebook does not know the assignment yet
     nbgrader_steps.generate_assignment(str(course))
     nbgrader_steps.autograde(str(course))
