@@ -103,3 +103,11 @@ def test_a_second_assignment_is_graded_from_its_spec_alone(tmp_path, monkeypatch
     summary = json.loads((course / "exports" / "summary.json").read_text())
     assert summary["scores"] == {"right": 5, "no_l2": 2, "wrong_penalty": 3}, out
     assert summary["executions"]["run"] == 0 and summary["retraining"]["trained"] == 0
+
+    # Its Gradescope autograder, from the installed grader: the course's own thresholds inside.
+    autograder(course, "gradescope-bundle")
+    import zipfile
+    with zipfile.ZipFile(course / "exports" / "autograder.zip") as z:
+        assert json.loads(z.read("course/reference/thresholds.json")) == thresholds
+        assert any(n.startswith("wheels/module07_autograder-") for n in z.namelist())
+    assert [p.name for p in (course / "exports").iterdir() if p.name.endswith(".partial")] == []
