@@ -380,7 +380,8 @@ def cmd_feedback(args):
     try:
         graded = totals(course)
     except Exception as exc:        # noqa: BLE001  (a gradebook without this assignment)
-        raise UserError(f"the gradebook has no graded '{current_name()}' submissions ({type(exc).__name__}): "
+        from .assignment import current
+        raise UserError(f"the gradebook has no graded '{current().name}' submissions ({type(exc).__name__}): "
                         "grade the class first (`autograder grade`)") from None
     if not graded:
         raise UserError(f"nothing is graded yet in {course}: grade the class first (`autograder grade`), "
@@ -391,11 +392,6 @@ def cmd_feedback(args):
           f"and comments included): {os.path.join(course, 'feedback')}")
     print(f"{args.lms} upload: {path}")
     return 0
-
-
-def current_name():
-    from .assignment import current
-    return current().name
 
 
 def cmd_calibrate(args):

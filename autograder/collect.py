@@ -288,18 +288,7 @@ def read_names(members, tz=timezone.utc, patterns=(), roster=None, assignment=""
 
 def _common_folders(folder_lists):
     """The folders every file of a download lies in (the download's own wrapper folders)."""
-    if not folder_lists:
-        return []
-    common = list(folder_lists[0])
-    for folders in folder_lists[1:]:
-        n = 0
-        while n < min(len(common), len(folders)) and common[n] == folders[n]:
-            n += 1
-        common = common[:n]
-    if len(folder_lists) == 1:
-        # One file: its innermost folder may be the student's (<student>/<assignment>.ipynb).
-        return common
-    return common
+    return list(os.path.commonprefix(folder_lists)) if folder_lists else []
 
 
 def _one_notebook(folder, items, assignment):
