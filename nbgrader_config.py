@@ -34,7 +34,7 @@ c.Course.assignment = "regularization"
 c.Course.spec = "autograder.module07"
 
 # Batch grading (`autograder grade`): each submission's kernel runs under bubblewrap with these
-# limits (autograder/batch/settings.py documents each one).
+# limits (autograder/sandbox/settings.py documents each one; c.Batch: autograder/batch/settings.py).
 c.Sandbox.enabled = True
 c.Sandbox.cell_timeout_s = 300          # one cell; the kernel is interrupted, the next cell runs
 c.Sandbox.submission_timeout_s = 900    # the whole notebook; the sandbox is killed

@@ -252,7 +252,7 @@ def current():
 
 def course_spec(course_dir):
     """(spec module, absolute spec folders, assignment id) of ``course_dir``'s nbgrader_config.py."""
-    from .batch.settings import Course, load_config
+    from .course_config import Course, load_config
     course = Course(config=load_config(course_dir))
     paths = [os.path.realpath(os.path.join(course_dir, p)) for p in course.spec_path]
     return course.spec, paths, course.assignment

@@ -113,7 +113,7 @@ def _grade(course, args):
     try:
         return grade.main(course_dir=course, sandboxed=not args.no_sandbox, workers=args.workers,
                           ray_address=args.ray, feedback=True, exports=True,
-                          students=getattr(args, "student", None))
+                          students=getattr(args, "student", None), force=getattr(args, "force", False))
     except (grade.BatchError, SandboxUnavailable) as exc:
         raise UserError(str(exc)) from exc
 
@@ -364,7 +364,7 @@ def cmd_export(args):
         print(write_grades_csv(read_scores(course, args.student or None),
                                args.out or os.path.join(course, "exports", "grades.csv")))
         return 0
-    from .batch.settings import Course, load_config
+    from .course_config import Course, load_config
     from .lms import write_export
     out = args.out or os.path.join(course, "exports", f"totals-{args.format}.csv")
     path, warnings = write_export(course, args.format, out, Course(config=load_config(course)).lms_assignment_id)
@@ -489,6 +489,9 @@ def build_parser():
                    help="grade only this student (repeatable; shell patterns like 'a*' work); "
                         "the others' grades and feedback stay as they are")
     p.add_argument("--checks", action="store_true", help="scores with a column per check (wide) instead of per exercise")
+    p.add_argument("--force", action="store_true",
+                   help="execute, judge and record again from scratch (the class, or the --student named) "
+                        "whatever earlier runs stored")
     batch_options(p)
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("gradescope-bundle", help="write autograder.zip, the autograder Gradescope runs")

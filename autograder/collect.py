@@ -666,7 +666,7 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC", patterns=N
     except (ZoneInfoNotFoundError, ValueError):
         raise CollectError(f"unknown time zone {tz!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'") from None
     from .assignment import current
-    from .batch.settings import Collect, load_config
+    from .course_config import Collect, load_config
     if patterns is None:
         patterns = Collect(config=load_config(course_dir)).patterns
     members, metadata = _members(source)

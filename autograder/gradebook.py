@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from .assignment import current
+from .checks.result import CheckResult
 from .nbgrader_steps import notebook_path
 
 
@@ -42,8 +43,9 @@ def failure_messages(notebook_path):
                 messages[meta["grade_id"]] = f"{out.ename}: {out.evalue}"
             elif out.output_type == "stream" and out.name == "stderr" and meta["grade_id"] not in messages:
                 messages[meta["grade_id"]] = "wrote to stderr: " + out.text.strip()[:200]
-            elif out.output_type == "stream" and out.text.startswith("[PARTIAL]"):
-                messages[meta["grade_id"]] = out.text.split(": ", 1)[-1].strip()
+            elif out.output_type == "stream" and (verdict := CheckResult.parse_summary(out.text)) \
+                    and verdict.mark == "PARTIAL":
+                messages[meta["grade_id"]] = verdict.message.strip()
     return messages
 
 

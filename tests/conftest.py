@@ -11,18 +11,25 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PREPARE = os.path.join(os.path.dirname(REPO), "shared", "datasets", "prepare.py")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_OWN_CACHE = [None]
 
 
 def pytest_configure(config):
     """Tests read real data (the offline copies, laid out once, when they are at hand) and
     retrain into a cache of their own, shared by the whole session."""
     if not os.environ.get("AUTOGRADER_CACHE_DIR"):
-        os.environ["AUTOGRADER_CACHE_DIR"] = tempfile.mkdtemp(prefix="autograder-test-cache-")
+        os.environ["AUTOGRADER_CACHE_DIR"] = _OWN_CACHE[0] = tempfile.mkdtemp(prefix="autograder-test-cache-")
     if os.environ.get("AUTOGRADER_DATA_DIR") or not os.path.exists(PREPARE):
         return
     data = os.path.join(REPO, ".data")
     subprocess.run([sys.executable, PREPARE, data], check=True, stdout=subprocess.DEVNULL)
     os.environ["AUTOGRADER_DATA_DIR"] = data
+
+
+def pytest_unconfigure(config):
+    """The session's retraining cache goes with the session (a cache given by the caller stays)."""
+    if _OWN_CACHE[0]:
+        shutil.rmtree(_OWN_CACHE[0], ignore_errors=True)
 
 
 def _keeping_the_assignment():

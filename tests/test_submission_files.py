@@ -70,7 +70,7 @@ def test_a_sparse_file_counts_at_its_apparent_size(tmp_path):
     src.mkdir()
     os.rename(tmp_path / "big.ipynb", src / "big.ipynb")
     notices = copy_submission(str(src), str(scratch))
-    assert os.listdir(scratch) == [] and "MB" in notices[0]["why"]
+    assert os.listdir(scratch) == [] and "MB" in notices[0][1]
 
 
 def test_walks_are_iterative_bounded_and_take_names_as_bytes(tmp_path):

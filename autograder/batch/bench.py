@@ -89,7 +89,7 @@ def simulate(course, size=200, seed=0):
 
     os.environ["AUTOGRADER_CACHE_DIR"] = tempfile.mkdtemp(prefix="sim-cache-")   # all cold
     start = time.monotonic()
-    jobs = grade._retrain_all(executions, StubPool(), [], False)
+    jobs, _ = grade._retrain_all(executions, StubPool(), [], False)
     return {"label": "SIMULATED: retraining stubbed, nothing trained", "students": size,
             "model_checks": jobs["models"], "distinct_models": jobs["distinct"],
             "jobs_scheduled": len(calls), "scheduling_s": round(time.monotonic() - start, 3)}

@@ -24,12 +24,13 @@ from ..checks.registry import kernel_checks
 from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX, SKIPPED_CELLS_KEY
 from ..sandbox import bwrap as sandbox
 from ..sandbox import scratch as scratch_mod
+from ..retrain.private import hidden_paths
 from . import needed, records
+from .results import MAX_FLAGS, Flag, bounded_flags, execution_result
 
 OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {seed})'
 NEUTRALIZED = "# The grader judges this check after the notebook has run."
 MAX_RESULT_BYTES = 50 * 2**20
-MAX_FLAGS = 60
 
 
 @functools.lru_cache(maxsize=8)
@@ -196,7 +197,7 @@ def kernel_command(scratch, prepared, channel_fd, *, course_dir, settings, slot=
     if not settings.enabled:
         return ["env", "-i"] + [f"{k}={v}" for k, v in env.items()] + argv
     sandbox.prepare_scratch(scratch, slot)
-    return sandbox.command(argv, scratch=scratch, course_dir=course_dir, settings=settings, env=env, slot=slot,
+    return sandbox.command(argv, scratch=scratch, hidden=hidden_paths(course_dir), settings=settings, env=env, slot=slot,
                            readable=spec_paths())
 
 
@@ -222,18 +223,14 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
     if seed is None:
         import secrets
         seed = secrets.randbits(31)
-    result = {"type": "ExecutionResult", "student": student, "hash": content_hash,
-              "state": "completed", "message": "", "duration_s": 0.0, "observations": None,
-              "sandboxed": bool(settings.enabled), "seed": int(seed),
-              "plan": {"mode": mode, "skipped": [], "reason": "", "requested": mode}}
+    result = execution_result(student, content_hash, mode=mode, sandboxed=settings.enabled, seed=seed)
     os.makedirs(workdir, exist_ok=True)
     repairs = []
     try:
         nb = read_submission(os.path.join(submission_dir, notebook_name), course_dir, repairs)
     except SubmissionUnreadable as exc:
         return dict(result, state="unreadable", message=str(exc))
-    result["flags"] = [{"cell": 0, "line": 0, "code": "", "severity": "notice", "why": f"notebook: {why}"}
-                       for why in repairs] + _scan(nb, submission_dir, notebook_name)   # read, before it runs
+    result["flags"] = [Flag(f"notebook: {why}").to_json() for why in repairs] + _scan(nb, submission_dir, notebook_name)
     try:
         return _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode)
     except OSError as exc:      # the grading machine's fault (disk full, ...): nothing is held against the student
@@ -248,14 +245,12 @@ def _scan(nb, submission_dir, notebook_name):
     from .suspicious import scan, scan_folder
     from .timestamps import read_timestamp
     _, problem = read_timestamp(submission_dir)
-    notes = [{"cell": 0, "line": 0, "code": "timestamp.txt", "severity": "notice",
-              "why": f"has a `timestamp.txt` that {problem}: left out, so the work counts as handed in on time"}
-             ] if problem else []
+    notes = [Flag(f"has a `timestamp.txt` that {problem}: left out, so the work counts as handed in on time",
+                  code="timestamp.txt").to_json()] if problem else []
     try:
         return notes + scan(nb) + scan_folder(submission_dir, notebook_name)
     except Exception as exc:
-        return notes + [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
-                         "why": f"could not be read by the grader's code scan ({type(exc).__name__})"}]
+        return notes + [Flag(f"could not be read by the grader's code scan ({type(exc).__name__})", "tampering").to_json()]
 
 
 def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode):
@@ -263,7 +258,8 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode):
     try:
         # The grader's copy of the submission's folder: files the student shipped beside the
         # notebook too, but only regular files, and none that configure the kernel.
-        result["flags"] += scratch_mod.copy_submission(submission_dir, scratch)
+        result["flags"] += [Flag(f"ships `{rel}`, which {why}: not copied into the folder the notebook runs in",
+                                 code=rel).to_json() for rel, why in scratch_mod.copy_submission(submission_dir, scratch)]
         prepared = os.path.join(scratch, scratch_mod.GRADER_PREFIX + "prepared.ipynb")
         nb, plan = prepare(nb, result["seed"], mode, _release(course_dir))
         result["plan"] = dict(plan.to_json(), requested=mode)
@@ -288,8 +284,8 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode):
                       "change the grader's code?)")
     result["observations"] = observations.to_json() if observations is not None else None
     result["refused"] = report.refused[:MAX_FLAGS]
-    result["flags"] += [{"cell": 0, "line": 0, "code": "", "severity": "tampering",
-                         "why": f"seen while it ran: {what}"} for what in (observations.tampered if observations else [])]
+    result["flags"] += [Flag(f"seen while it ran: {what}", "tampering").to_json()
+                        for what in (observations.tampered if observations else [])]
     if report.notebook is not None:
         write_text(os.path.join(workdir, "executed.ipynb"), report.notebook)
     result["cell_errors"] = cell_errors(report.notebook)
@@ -327,14 +323,3 @@ def cell_errors(notebook_text):
         if len(out) >= MAX_CELL_ERRORS:
             break
     return out
-
-
-def bounded_flags(flags):
-    """At most MAX_FLAGS flags, tampering first, the rest counted: a student can add a line
-    to the report, not megabytes."""
-    if len(flags) <= MAX_FLAGS:
-        return flags
-    ordered = sorted(flags, key=lambda f: f.get("severity") != "tampering")
-    kept = ordered[:MAX_FLAGS - 1]
-    return kept + [{"cell": 0, "line": 0, "code": "", "severity": "notice",
-                    "why": f"and {len(flags) - len(kept)} more notices"}]

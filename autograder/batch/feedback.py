@@ -84,18 +84,46 @@ def curve_png(entry, reference, title):
     return base64.b64encode(figure_png(draw, (5.2, 2.8), dpi=80)).decode()
 
 
+def curve_args(entry):
+    return tuple(a for a in entry.get("args") or () if isinstance(a, (int, float)))
+
+
 @functools.lru_cache(maxsize=None)
-def reference_curve(check, builder, protocol, profile, args):
-    """The reference solution's validation curve under the grader's protocol (its retraining
-    is cached like any other), or None when it cannot be had."""
+def reference_job_spec(builder, protocol, profile, args):
+    """The retraining job of the reference solution of ``builder`` at ``args``: a dict of
+    ``retrain``'s arguments and its cache ``key``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")     # building the reference imports Keras here
-    from ..retrain import retrain
     from ..retrain.calibrate import reference_job
+    from ..retrain.runner import job_spec
+    config, optimizer = reference_job(current().model(builder), args)
+    return {"config": config, "protocol": protocol, "optimizer": optimizer, "profile": profile,
+            "key": job_spec(config, protocol, profile, optimizer)[-1]}
+
+
+def reference_jobs(judgements):
+    """{key: job} of the reference curves the feedback of ``judgements`` shows (one per model
+    below its threshold): jobs of the batch's retrain stage, like the students' models."""
+    protocols = {b: p for _check, b, p in current().retrained()}
+    jobs = {}
+    for judgement in judgements:
+        for builder, entry in missed(judgement):
+            if protocols.get(builder):
+                try:
+                    job = reference_job_spec(builder, protocols[builder], current_profile(), curve_args(entry))
+                except Exception:       # the summary goes without the reference's curve, never without a grade
+                    continue
+                jobs[job["key"]] = {k: v for k, v in job.items() if k != "key"}
+    return jobs
+
+
+def reference_curve(builder, protocol, profile, args):
+    """The reference solution's validation curve under the grader's protocol, as the retrain stage
+    left it in the cache (recording never trains), or None when it cannot be had."""
+    from ..retrain.cache import ResultCache
     try:
-        config, optimizer = reference_job(current().model(builder), args)
-        result = retrain(config, protocol, profile, optimizer=optimizer)
-        return tuple(result["history"]["val_accuracy"]) if result["type"] == "RetrainResult" else None
-    except Exception:           # the summary goes without the reference's curve, never without a grade
+        result = ResultCache().get(reference_job_spec(builder, protocol, profile, args)["key"]) or {}
+        return tuple(result["history"]["val_accuracy"]) if result.get("type") == "RetrainResult" else None
+    except Exception:
         return None
 
 
@@ -117,8 +145,7 @@ def summary_cell(judgement, with_reference=True):
     curves = []
     for builder, entry in missed(judgement):
         protocol = protocols.get(builder)
-        args = tuple(a for a in entry.get("args") or () if isinstance(a, (int, float)))
-        reference = (list(reference_curve(entry["check"], builder, protocol, profile, args) or ())
+        reference = (list(reference_curve(builder, protocol, profile, curve_args(entry)) or ())
                      if with_reference and protocol else [])
         epochs = get_protocol(protocol).budget(profile).epochs if protocol else len(entry["val_accuracy"])
         curves.append({"label": entry.get("label") or builder, "advice": advice(entry, reference, epochs),

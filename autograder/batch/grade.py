@@ -13,11 +13,15 @@ from ..checks import CHECKS
 from ..data import DatasetNotFoundError, require_for_grading
 from ..assignment import activate, current
 from ..retrain import current_profile
+from ..retrain.cache import ResultCache
 from ..sandbox import bwrap as sandbox
 from .execute import execute
+from .feedback import reference_jobs
+from .grader_code import execution_code, judging_code
 from .journal import Journal, digest, grading_seed, judging_context, judging_key, submission_hash
 from .judge import judge_safely
 from .records import clean_text
+from .results import Flag, execution_result
 from .report import class_statistics, common_mistakes, identical_groups, reference_model_key
 from .timestamps import read_timestamp
 from .pool import LocalPool, visible_gpus
@@ -79,20 +83,19 @@ def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_
                        workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
                        slot=slot, content_hash=content_hash, seed=seed, mode=mode)
     except Exception as exc:
-        return {"type": "ExecutionResult", "student": student, "hash": content_hash, "state": "failed",
-                "message": f"the grader could not run this submission: {type(exc).__name__}: {clean_text(exc, 300)}",
-                "duration_s": 0.0, "observations": None, "flags": [], "sandboxed": bool(sandbox_settings.get("enabled")),
-                "plan": {"mode": mode, "skipped": [], "reason": "", "requested": mode}}
+        return execution_result(student, content_hash, mode=mode, sandboxed=sandbox_settings.get("enabled"),
+                                seed=seed or 0,
+                                state="failed", message="the grader could not run this submission: "
+                                                        f"{type(exc).__name__}: {clean_text(exc, 300)}")
 
 
 def retrain_task(*, config, protocol, optimizer, profile, slot=0, gpu=None):
     from ..retrain import retrain
     try:
-        result = retrain(config, protocol, profile, optimizer=optimizer, slot=slot, gpu=gpu)
-    except Exception as exc:    # the judge meets it again, for the students who submitted it
-        return {"type": "RetrainError", "key": None, "cached": False, "best_val_acc": None,
-                "message": f"{type(exc).__name__}: {clean_text(exc, 300)}"}
-    return {k: result.get(k) for k in ("type", "key", "cached", "message", "best_val_acc")}
+        return retrain(config, protocol, profile, optimizer=optimizer, slot=slot, gpu=gpu)
+    except Exception as exc:    # the machine's fault: the students who submitted it wait for a re-run
+        return {"type": "RetrainError", "key": None, "cached": False, "best_val_acc": None, "infrastructure": True,
+                "phase": "grader", "message": f"{type(exc).__name__}: {clean_text(exc, 300)}"}
 
 
 def _sandbox_traits(box):
@@ -106,12 +109,36 @@ def _make_pool(ray_address, workers):
     return LocalPool(workers)
 
 
-def _execute_all(course_dir, journal, found, hashes, box, pool, show, mode="needed"):
-    def done(student):
-        # An execution counts for the same bytes run the same way (c.Batch.execute).
-        record = journal.read(student, "execution") or {}
-        return record.get("hash") == hashes[student] and (record.get("plan") or {}).get("requested", "all") == mode
-    todo = [s for s in found if not done(s)]
+def reusable_execution(record, content_hash, mode):
+    """Whether a stored execution stands for running these bytes now: the same bytes, run the
+    same way (c.Batch.execute), by the same code that runs and observes a notebook."""
+    record = record if isinstance(record, dict) else {}
+    return (record.get("hash") == content_hash and (record.get("plan") or {}).get("requested", "all") == mode
+            and record.get("code") == execution_code())
+
+
+def upgrade_notice(journal, hashes, mode):
+    """One line when results stored by another version of the grader are about to be redone
+    (or '' when none are): an upgrade changes the grades it should, and says so."""
+    executions = judgements = 0
+    for student, content_hash in hashes.items():
+        execution = journal.read(student, "execution")
+        stale = isinstance(execution, dict) and execution.get("hash") == content_hash \
+            and (execution.get("plan") or {}).get("requested", "all") == mode \
+            and execution.get("code") != execution_code()
+        judgement = journal.read(student, "judgement")
+        executions += stale
+        judgements += isinstance(judgement, dict) and judgement.get("grader") != judging_code()
+    if not executions and not judgements:
+        return ""
+    parts = [f"{executions} notebook(s) run again" if executions else "",
+             f"{judgements} submission(s) judged again" if judgements else ""]
+    return (f"The grader is not the one that stored these results (now {judging_code()}): "
+            f"{' and '.join(p for p in parts if p)}.")
+
+
+def _execute_all(course_dir, journal, found, hashes, box, pool, show, mode="needed", force=()):
+    todo = [s for s in found if s in force or not reusable_execution(journal.read(s, "execution"), hashes[s], mode)]
     progress = StageProgress("execute", len(found), enabled=show)
     progress.skip(len(found) - len(todo))
     # Byte-identical submissions run once; the others copy the result.
@@ -129,7 +156,7 @@ def _execute_all(course_dir, journal, found, hashes, box, pool, show, mode="need
                 _copy_executed(journal, groups[index][0], student)
             # A grading-machine fault keeps no hash: the next run executes it again.
             kept = dict(result, hash=None) if result["state"] == "grader_fault" else result
-            journal.write(student, "execution", dict(kept, student=student))
+            journal.write(student, "execution", dict(kept, student=student, code=execution_code()))
             progress.advance(failed=result["state"] != "completed", cached=n > 0)
     progress.finish()
     counts = {"run": len(jobs), "reused": len(todo) - len(jobs), "resumed": len(found) - len(todo)}
@@ -145,12 +172,13 @@ def _copy_executed(journal, leader, student):
 
 
 def _retrain_all(executions, pool, gpus, show):
-    """Retrain each distinct model once, before judging (which then only reads the cache)."""
+    """The retrain stage: each distinct model of the class retrained once (or read from the
+    cache), before judging; returns (counts, {job key: outcome}), the only results the judge reads.
+    A job that failed is its outcome for this batch (the next run tries it again)."""
     from ..checks import ExtractedSubject
     from ..checks.accuracy import retrain_jobs
-    from ..retrain.cache import ResultCache
     from ..retrain.runner import job_spec
-    profile, cache = current_profile(), ResultCache()
+    profile = current_profile()
     distinct, total = {}, 0
     for execution in executions.values():
         models = (execution.get("observations") or {}).get("models")
@@ -162,14 +190,26 @@ def _retrain_all(executions, pool, gpus, show):
                 continue        # unreadable configs are the judge's to report
             distinct.setdefault(key, dict(config=config, protocol=protocol,
                                           optimizer=optimizer, profile=profile))
-    todo = {k: v for k, v in distinct.items() if cache.get(k) is None}
-    progress = StageProgress("retrain", len(distinct), enabled=show)
-    progress.skip(len(distinct) - len(todo))
+    outcomes, trained = _retrain_jobs(distinct, pool, gpus, show)
+    return {"models": total, "distinct": len(distinct), "trained": trained}, outcomes
+
+
+def _retrain_jobs(jobs, pool, gpus, show, label="retrain"):
+    """({key: outcome} of ``jobs`` ({key: retrain_task's arguments}), how many were trained now):
+    each read from the cache or trained once on the pool's slots."""
+    cache = ResultCache()
+    outcomes = {k: hit for k in jobs if (hit := cache.get(k)) is not None}
+    todo = {k: v for k, v in jobs.items() if k not in outcomes}
+    if not jobs and label != "retrain":
+        return outcomes, 0
+    progress = StageProgress(label, len(jobs), enabled=show)
+    progress.skip(len(jobs) - len(todo))
     keys = list(todo)
     for index, result in pool.map(retrain_task, [todo[k] for k in keys], gpus=gpus, gpu_task=True):
+        outcomes[keys[index]] = result
         progress.advance(failed=result["type"] != "RetrainResult")
     progress.finish()
-    return {"models": total, "distinct": len(distinct), "trained": len(todo)}
+    return outcomes, len(todo)
 
 
 def is_reviewed(reviewed, student, content_hash):
@@ -177,17 +217,19 @@ def is_reviewed(reviewed, student, content_hash):
     return len(prefix) >= 8 and str(content_hash or "").startswith(prefix)
 
 
-def _judge_all(journal, executions, reviewed, show):
+def _judge_all(journal, executions, reviewed, show, force=(), outcomes=None):
     progress = StageProgress("judge", len(executions), enabled=show)
     judgements, context = {}, judging_context()
     for student, execution in executions.items():
         trusted = is_reviewed(reviewed, student, execution.get("hash"))
         previous, mark = journal.read(student, "judgement"), judging_key(execution, trusted, context)
-        if previous and previous.get("execution") == mark:
+        if previous and previous.get("execution") == mark and previous.get("grader") == judging_code() \
+                and student not in force:
             judgements[student] = previous
             progress.advance(cached=True)
             continue
-        judgement = dict(judge_safely(execution, reviewed=trusted), execution=mark)
+        judgement = dict(judge_safely(execution, reviewed=trusted, outcomes=outcomes), execution=mark,
+                         grader=judging_code())
         if judgement["state"] == "grader_fault":     # judged again next run, never recorded
             judgements[student] = judgement
             progress.advance(failed=True)
@@ -199,7 +241,7 @@ def _judge_all(journal, executions, reviewed, show):
     return judgements
 
 
-def _record_all(course_dir, journal, judgements, feedback, show):
+def _record_all(course_dir, journal, judgements, feedback, show, force=()):
     """Record each judgement; a student nbgrader cannot record at all is reported, and the
     batch goes on (the journal keeps it unrecorded, so the next run tries again)."""
     from .record import record
@@ -210,7 +252,7 @@ def _record_all(course_dir, journal, judgements, feedback, show):
         # timestamp.txt records the student again, nothing else does.
         stamp, _ = read_timestamp(os.path.join(course_dir, "submitted", student, current().name))
         mark = digest([judgement, stamp])
-        if (journal.read(student, "recorded") or {}).get("judgement") == mark:
+        if (journal.read(student, "recorded") or {}).get("judgement") == mark and student not in force:
             progress.advance(cached=True)
             continue
         try:
@@ -240,15 +282,16 @@ def _recorded_before(journal, everyone, selected):
 
 
 def flag_line(flag):
-    where = f"cell {flag['cell']}, line {flag['line']}: " if flag.get("cell") else ""
-    code = f": {flag['code']}" if flag.get("code") else ""
-    return f"{flag.get('severity', 'tampering')}: {where}{flag['why']}{code}"
+    return Flag.from_json(flag).line_text()
 
 
 def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback=True,
-         exports=True, show_progress=True, students=None):
+         exports=True, show_progress=True, students=None, force=False):
     """Grade the class (or the ``students`` named: ids or patterns; the others' records stay
-    as they are); returns a summary dict (also written to exports/summary.json)."""
+    as they are); returns a summary dict (also written to exports/summary.json).
+
+    ``force``: execute, judge and record the selected submissions again whatever the journal
+    holds (retraining results stay: they are keyed by everything a training depends on)."""
     course_dir = os.path.abspath(course_dir)
     start = time.monotonic()
     activate(course_dir)
@@ -272,6 +315,11 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     before = integrity.snapshot(course_dir)
     journal = Journal(course_dir)
     hashes = {s: submission_hash(folder, course_dir) for s, folder in found.items()}
+    forced = set(found) if force else set()
+    notice = "" if force else upgrade_notice(journal, hashes, batch.execute)
+    if show_progress and (notice or force):
+        print(notice or f"--force: {len(found)} submission(s) executed, judged and recorded again.",
+              file=sys.stderr, flush=True)
     workers = workers or batch.workers or os.cpu_count() or 1
     if not box.cpus:            # each sandbox gets its share of the machine, no more
         box.cpus = max(1.0, (os.cpu_count() or 1) / workers)
@@ -282,20 +330,24 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     timings = {}
     t = time.monotonic()
     executions, execution_counts = _execute_all(course_dir, journal, found, hashes, box, pool, show_progress,
-                                                batch.execute)
+                                                batch.execute, forced)
     timings["execute_s"] = time.monotonic() - t
     t = time.monotonic()
     slots = batch.retrain_slots or max(len(gpus), 1)
     retrain_pool = pool if ray_address else LocalPool(slots)
-    jobs = _retrain_all(executions, retrain_pool, gpus, show_progress)
+    jobs, outcomes = _retrain_all(executions, retrain_pool, gpus, show_progress)
     timings["retrain_s"] = time.monotonic() - t
     t = time.monotonic()
-    judgements = _judge_all(journal, executions, batch.reviewed, show_progress)
+    judgements = _judge_all(journal, executions, batch.reviewed, show_progress, forced, outcomes)
     timings["judge_s"] = time.monotonic() - t
+    t = time.monotonic()
+    if feedback:        # the feedback's reference curves: the retrain stage's jobs too
+        _retrain_jobs(reference_jobs(judgements.values()), retrain_pool, gpus, show_progress, "references")
+    timings["retrain_s"] += time.monotonic() - t
     t = time.monotonic()
     # A grading-machine fault is neither recorded nor exported: the next run grades it.
     graded = {s: j for s, j in judgements.items() if j["state"] != "grader_fault"}
-    not_recorded = _record_all(course_dir, journal, graded, feedback, show_progress)
+    not_recorded = _record_all(course_dir, journal, graded, feedback, show_progress, forced)
     timings["record_s"] = time.monotonic() - t
     checked = integrity.compare(before, integrity.snapshot(course_dir))
     summary = {"type": "BatchSummary", "students": len(found), "sandboxed": box.enabled,

@@ -5,7 +5,8 @@ Each stage's output is one JSON file in ``.autograder/batch/<student>/``, writte
 is redone when what it depends on changed, and only then: execution on the submission's
 bytes and the source notebook (``submission_hash``); judging on the execution's record, the
 thresholds in force and the profile (``judging_key``), so a threshold or a profile change
-re-judges a class in seconds and executes nothing; recording on the judgement's digest.
+re-judges a class in seconds and executes nothing; recording on the judgement's digest. Both
+keys know the grader's code (``grader_code``): an upgrade redoes what it may change.
 """
 import hashlib
 import json
@@ -15,6 +16,7 @@ from .. import submission_files as files
 from ..atomic import write_json
 from ..assignment import current
 from ..sandbox.scratch import submission_policy
+from .grader_code import judging_code
 
 BATCH_DIR = os.path.join(".autograder", "batch")
 GRADER_FILES = ("source/{a}/{a}.ipynb",)
@@ -46,9 +48,9 @@ def submission_hash(folder, course_dir):
 
 
 def judging_context():
-    """What every judgement of a batch depends on besides the grader's code: the thresholds'
-    bytes, the profile, and the assignment's declaration and check modules (a course's own,
-    outside the package). Read once per batch."""
+    """What every judgement of a batch depends on: the thresholds' bytes, the profile, the
+    assignment's declaration and check modules (a course's own, outside the package) and the
+    grader's code (``grader_code.judging_code``). Read once per batch."""
     from ..retrain import current_profile
     from ..retrain.thresholds import in_force
     try:
@@ -56,7 +58,7 @@ def judging_context():
             thresholds = hashlib.sha256(f.read()).hexdigest()
     except OSError:
         thresholds = None
-    return [thresholds, current_profile(), current().fingerprint()]
+    return [thresholds, current_profile(), current().fingerprint(), judging_code()]
 
 
 def judging_key(execution, trusted, context=None):

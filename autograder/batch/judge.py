@@ -13,6 +13,8 @@ from ..checks import CHECKS, CheckResult, ExtractedSubject
 from ..checks.registry import kernel_checks
 from ..checks.inputs import GradingInputs
 from .records import Observations, clean_text
+from .results import bounded_flags
+from ..retrain.runner import job_spec
 from .suspicious import against_grader
 
 
@@ -31,8 +33,8 @@ def execution_reason(execution):
     """One sentence on why a notebook left nothing to judge, or '' when it ran through."""
     state = execution.get("state", "failed")
     if state == "completed":
-        return str(execution.get("message") or "")
-    return STATE_REASONS.get(state, "{message}").format(message=execution.get("message", "")).strip()
+        return clean_text(execution.get("message") or "")
+    return clean_text(STATE_REASONS.get(state, "{message}").format(message=execution.get("message", ""))).strip()
 
 
 def _interrupted(execution):
@@ -43,15 +45,31 @@ def _interrupted(execution):
 
 
 class _Subject(ExtractedSubject):
-    def __init__(self, models, reason):
+    def __init__(self, models, reason, outcomes=None):
         super().__init__(models)
         self.reason = reason
+        if outcomes is not None:
+            self.retrain = stage_outcomes(outcomes)
 
     def _entry(self, builder):
         if self.reason and builder not in self.models:
             from ..checks import Problem
             raise Problem(f"`{builder}()` could not be examined: {self.reason}")
         return super()._entry(builder)
+
+
+def stage_outcomes(outcomes):
+    """``retrain``'s signature over the retrain stage's outcomes ({job key: result}): a model the
+    stage did not retrain is the machine's fault (the grade waits for a re-run), never a
+    training here."""
+    def lookup(config, protocol, profile=None, *, optimizer=None):
+        key = job_spec(config, protocol, profile, optimizer)[-1]
+        found = outcomes.get(key)
+        if not isinstance(found, dict):
+            return {"type": "RetrainError", "key": key, "infrastructure": True, "phase": "stage",
+                    "message": "the batch's retraining stage has no result for this model"}
+        return dict(found, key=key)
+    return lookup
 
 
 def withheld_reason(flags):
@@ -79,20 +97,15 @@ def _from_kernel(check, observed, inputs, reason, withheld=""):
     return result
 
 
-def judge_safely(execution, reviewed=False):
+def judge_safely(execution, reviewed=False, outcomes=None):
     """``judge``, with any exception turned into this student's judgement: every check failed,
     the reason said (the batch goes on)."""
     try:
-        return judge(execution, reviewed=reviewed)
+        return judge(execution, reviewed=reviewed, outcomes=outcomes)
     except Exception as exc:
         reason = f"the grader could not judge this submission: {type(exc).__name__}: {clean_text(exc, 300)}"
         results = [CheckResult(c.name, False, 0.0, c.points, reason) for c in CHECKS.values()]
-        return {"type": "Judgement", "student": execution.get("student"), "hash": execution.get("hash"),
-                "state": "failed", "reason": reason, "score": 0.0,
-                "possible": sum(r.possible for r in results), "results": [r.to_dict() for r in results],
-                "log": "", "sweep": None, "retrained": {}, "flags": execution.get("flags") or [],
-                "withheld": False, "reviewed": bool(reviewed), "plan": execution_plan(execution),
-                "cell_errors": execution_errors(execution)}
+        return judgement_record(execution, results, state="failed", reason=reason, reviewed=reviewed)
 
 
 def execution_errors(execution):
@@ -111,15 +124,17 @@ def execution_plan(execution):
             "skipped": len(skipped), "reason": clean_text(plan.get("reason") or "", 300)}
 
 
-def judge(execution, reviewed=False):
+def judge(execution, reviewed=False, outcomes=None):
     """A Judgement dict: one CheckResult per registered check, in registry order.
 
-    ``reviewed``: the instructor has reviewed this (flagged) submission and trusts its kernel."""
+    ``reviewed``: the instructor has reviewed this (flagged) submission and trusts its kernel.
+    ``outcomes``: the retrain stage's {job key: result}; None retrains what the accuracy checks
+    ask for (or reads the cache), as outside a batch."""
     observations = Observations.from_json(execution.get("observations"), kernel_checks())
     reason = execution_reason(execution)
-    subject = _Subject({b: m.to_json() for b, m in observations.models.items()}, reason)
+    subject = _Subject({b: m.to_json() for b, m in observations.models.items()}, reason, outcomes)
     inputs = GradingInputs(execution.get("seed") if isinstance(execution.get("seed"), int) else 0)
-    withheld = "" if reviewed else withheld_reason(execution.get("flags") or [])
+    withheld = "" if reviewed else withheld_reason(bounded_flags(execution.get("flags")))
     results = []
     with contextlib.redirect_stdout(io.StringIO()) as log:
         for name, check in CHECKS.items():
@@ -135,14 +150,21 @@ def judge(execution, reviewed=False):
     state = execution.get("state")
     if subject.faults:
         state, reason = "grader_fault", "the grading machine failed: " + "; ".join(subject.faults)
+    return judgement_record(execution, results, state=state, reason=reason, reviewed=reviewed,
+                            log=log.getvalue()[-4000:], sweep=observations.sweep, retrained=_retrained(subject),
+                            withheld=bool(withheld))
+
+
+def judgement_record(execution, results, *, state, reason, reviewed, log="", sweep=None, retrained=None,
+                     withheld=False):
+    """A Judgement (as JSON), built here for every outcome: the checks' results of one execution
+    and what the feedback and the report read beside them (every text bounded and made inert)."""
     return {"type": "Judgement", "student": execution.get("student"), "hash": execution.get("hash"),
-            "state": state, "reason": reason,
+            "state": state, "reason": clean_text(reason or ""),
             "score": sum(r.points for r in results), "possible": sum(r.possible for r in results),
-            "results": [r.to_dict() for r in results], "log": log.getvalue()[-4000:],
-            "sweep": observations.sweep,
-            "retrained": _retrained(subject), "flags": execution.get("flags") or [],
-            "withheld": bool(withheld), "reviewed": bool(reviewed), "plan": execution_plan(execution),
-                "cell_errors": execution_errors(execution)}
+            "results": [r.to_dict() for r in results], "log": log, "sweep": sweep, "retrained": retrained or {},
+            "flags": bounded_flags(execution.get("flags")), "withheld": bool(withheld),
+            "reviewed": bool(reviewed), "plan": execution_plan(execution), "cell_errors": execution_errors(execution)}
 
 
 def _retrained(subject):

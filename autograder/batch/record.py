@@ -20,13 +20,14 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
                                     SaveAutoGrades)
 
 from ..assignment import current
+from ..checks.result import CheckResult
 from ..feedback_filters import inert_cells, seal_feedback, without_grader_noise
 from ..lms import sync_student
 from ..nbgrader_steps import notebook_path
 from ..notebook_metadata import grade_id as grade_id_of
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
 from .feedback import summary_cell
-from .settings import load_config
+from ..course_config import load_config
 from .timestamps import read_timestamp
 
 JUDGED_DIR = os.path.join(".autograder", "judged")
@@ -37,16 +38,15 @@ class RecordError(RuntimeError):
 
 
 def _verdict_outputs(result):
-    if result["passed"]:
-        text = f"[PASS] {result['name']} ({result['points']:g}/{result['possible']:g}): {result['message']}\n"
-        return [nbformat.v4.new_output("stream", name="stdout", text=text)]
-    if result["points"] > 0:        # partial credit: nbgrader reads a test cell's numeric value
-        text = f"[PARTIAL] {result['name']} ({result['points']:g}/{result['possible']:g}): {result['message']}\n"
-        return [nbformat.v4.new_output("stream", name="stdout", text=text),
-                nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(result["points"]))},
+    result = CheckResult.from_dict(result)
+    if result.passed:
+        return [nbformat.v4.new_output("stream", name="stdout", text=result.summary() + "\n")]
+    if result.points > 0:        # partial credit: nbgrader reads a test cell's numeric value
+        return [nbformat.v4.new_output("stream", name="stdout", text=result.summary() + "\n"),
+                nbformat.v4.new_output("execute_result", data={"text/plain": repr(float(result.points))},
                                        execution_count=None)]
-    return [nbformat.v4.new_output("error", ename="CheckFailed", evalue=result["message"],
-                                   traceback=[f"CheckFailed: {result['message']}"])]
+    return [nbformat.v4.new_output("error", ename="CheckFailed", evalue=result.message,
+                                   traceback=[f"CheckFailed: {result.message}"])]
 
 
 def _keep_release_ids(nb, release):

@@ -16,6 +16,7 @@ import threading
 
 from .. import submission_files as files
 from ..notebook_metadata import nbgrader
+from .results import Flag
 
 GRADER_MODULES_ALLOWED = {"autograder", "autograder.data", "autograder.budget", "autograder.notebook"}
 KERNEL_CALLS = {("os", "_exit"): "ends the kernel process (os._exit)",
@@ -84,7 +85,7 @@ def _parse(source):
 
 
 def scan(nb):
-    """[{"cell", "line", "code", "why"}] for the notebook's code cells (test cells excluded)."""
+    """Flags (as JSON) for the notebook's code cells (test cells excluded)."""
     trees, unscannable = [], []
     for index, cell in enumerate(nb.cells, 1):
         if cell.cell_type != "code" or nbgrader(cell).get("grade") and \
@@ -94,9 +95,8 @@ def scan(nb):
             tree = _parse(cell.source)
         except Unscannable as exc:
             # Code nobody can read cannot be cleared either: the instructor looks at it.
-            unscannable.append({"cell": index, "line": 1, "code": cell.source.splitlines()[0][:80] if cell.source else "",
-                                "severity": "tampering",
-                                "why": f"is nested too deeply for the grader to read its code ({exc})"})
+            unscannable.append(Flag(f"is nested too deeply for the grader to read its code ({exc})", "tampering",
+                                    index, 1, cell.source.splitlines()[0][:80] if cell.source else ""))
             continue
         if tree is not None:
             trees.append((index, cell.source.splitlines(), tree))
@@ -111,7 +111,7 @@ def scan(nb):
     def flag(index, lines, node, why, severity="tampering"):
         line = getattr(node, "lineno", 1)
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        flags.append({"cell": index, "line": line, "code": code[:200], "why": why, "severity": severity})
+        flags.append(Flag(why, severity, index, line, code))
 
     for index, lines, tree in trees:
         for node in ast.walk(tree):
@@ -144,7 +144,7 @@ def scan(nb):
                         flag(index, lines, node, "replaces IPython's exception handling (set_custom_exc)")
                     elif (_root(func), func.attr) in KERNEL_CALLS:
                         flag(index, lines, node, KERNEL_CALLS[(_root(func), func.attr)])
-    return flags
+    return [f.to_json() for f in flags]
 
 
 def installed_top_level():
@@ -168,7 +168,6 @@ def scan_folder(folder, notebook_name):
         name = entry.rel[:-3] if entry.rel.endswith(".py") else entry.rel
         is_module = entry.rel.endswith(".py") or entry.is_dir
         if entry.rel != notebook_name and is_module and name in installed:
-            flags.append({"cell": 0, "line": 0, "code": entry.rel, "severity": "notice",
-                          "why": f"ships `{entry.rel}` beside the notebook, named like the installed "
-                                 f"module `{name}` (ignored: installed modules are imported first)"})
-    return flags
+            flags.append(Flag(f"ships `{entry.rel}` beside the notebook, named like the installed "
+                              f"module `{name}` (ignored: installed modules are imported first)", code=entry.rel))
+    return [f.to_json() for f in flags]

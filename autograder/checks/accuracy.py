@@ -27,8 +27,8 @@ def retrained(subject, builder, protocol_name):
     """Retrain the model ``builder()`` returned (built once) in a clean process."""
     def run():
         config = subject.model_config(builder)
-        result = retrain(config, protocol_name, current_profile(),
-                         optimizer=subject.optimizer_config(builder))
+        result = (getattr(subject, "retrain", None) or retrain)(config, protocol_name, current_profile(),
+                                                               optimizer=subject.optimizer_config(builder))
         if result.get("infrastructure"):
             subject.faults.append(f"retraining `{subject.label(builder)}`: {result['message'][:300]}")
             raise GraderFault(f"`{subject.label(builder)}` could not be retrained because the grading "

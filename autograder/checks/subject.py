@@ -210,6 +210,11 @@ class ExtractedSubject(Subject):
     Only ``from_model`` checks can run against it.
     """
 
+    # How the accuracy checks get a retraining result: ``retrain.retrain`` (trains, or reads its
+    # cache) unless the batch hands in its retrain stage's outcomes (``batch.judge``), so judging
+    # never trains.
+    retrain = None
+
     def __init__(self, models):
         super().__init__({})
         self.models = models if isinstance(models, dict) else {}

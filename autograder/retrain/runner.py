@@ -118,14 +118,15 @@ class Sandboxed:
         self.procs = []
         if sandboxed():
             import glob
-            from ..batch.settings import Sandbox
+            from ..sandbox.settings import Sandbox
+            from .private import hidden_paths
             uid_slot = WORKER_SLOTS + slot
             env = dict(env, HOME=workdir, KERAS_HOME=os.path.join(workdir, ".keras"), TMPDIR=workdir)
             data = ResultCache().data_dir
             os.makedirs(data, exist_ok=True)
             if os.geteuid() == 0:
                 hand_over(workdir, *bwrap.user_for(uid_slot))
-            argv = bwrap.command(argv, scratch=workdir, course_dir=None, env=env, slot=uid_slot,
+            argv = bwrap.command(argv, scratch=workdir, hidden=hidden_paths(), env=env, slot=uid_slot,
                                  settings=Sandbox(memory_mb=0, max_processes=4096, max_file_mb=4096),
                                  readable=[data], devices=sorted(glob.glob("/dev/nvidia*")))
             self.procs = self._stack.enter_context(limits(f"retrain-{slot}-{os.path.basename(workdir)}",

@@ -88,18 +88,6 @@ class SandboxRun:
     channel_truncated: bool = False
 
 
-def _hidden_paths(course_dir):
-    paths = ["/tmp", os.path.expanduser("~")] + ([course_dir] if course_dir else [])
-    from ..retrain.cache import default_dir
-    paths.append(os.environ.get("AUTOGRADER_CACHE_DIR") or default_dir())
-    from ..batch.integrity import PACKAGE_ROOT
-    if os.path.exists(os.path.join(PACKAGE_ROOT, "pyproject.toml")):
-        # The grader runs from a checkout: its reference/ and source/ hold the solutions and
-        # hidden tests. The package, its environment and the data are bound back below.
-        paths.append(PACKAGE_ROOT)
-    return [os.path.realpath(p) for p in paths]
-
-
 def _parents_below(path, roots):
     """The folders strictly between one of ``roots`` and ``path``, outermost first."""
     out = []
@@ -167,13 +155,14 @@ def user_for(slot):
     return os.geteuid(), os.getegid()
 
 
-def command(argv, *, scratch, course_dir, settings, env, slot=0, readable=(), devices=()):
+def command(argv, *, scratch, hidden, settings, env, slot=0, readable=(), devices=()):
     """The full command line running ``argv`` in the sandbox with ``scratch`` writable.
 
     As root, bwrap mounts (it can read root-only folders such as a pyenv under /root) and the
     sandboxed process then drops to its own uid with no capabilities, so RLIMIT_NPROC counts
     that sandbox alone. Otherwise bwrap runs unprivileged in a user namespace.
-    ``readable``: more folders bound read-only; ``devices``: device files passed through (a
+    ``hidden``: folders replaced by empty ones (``retrain.private.hidden_paths``: the caller
+    knows what is private); ``readable``: more folders bound read-only; ``devices``: device files passed through (a
     GPU's); ``settings.memory_mb`` 0: no address-space limit (CUDA maps more than any sane one)."""
     uid, gid = user_for(slot)
     root = os.geteuid() == 0
@@ -187,7 +176,7 @@ def command(argv, *, scratch, course_dir, settings, env, slot=0, readable=(), de
     if not root:
         cmd += ["--unshare-user"]
     cmd += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
-    hidden = _hidden_paths(course_dir)
+    hidden = [os.path.realpath(p) for p in hidden]
     for path in hidden:
         cmd += ["--perms", "1777" if path == "/tmp" else "0755", "--tmpfs", path]
     for device in devices:

@@ -54,18 +54,13 @@ def submission_policy(rel, is_dir):
     return ""
 
 
-def notice(rel, why):
-    return {"cell": 0, "line": 0, "code": rel, "severity": "notice",
-            "why": f"ships `{rel}`, which {why}: not copied into the folder the notebook runs in"}
-
-
 def copy_submission(source, scratch):
     """Copy ``source`` into the existing folder ``scratch``; returns the notices of what was
-    left behind, as flags ({"severity": "notice", "why": ...})."""
+    left behind, as ``(path, why)`` pairs (the caller tells the student)."""
     listing = files.walk(source, submission_policy, max_files=MAX_FILES)
-    notices = [notice(left.rel, left.why) for left in listing.left]
+    notices = [(left.rel, left.why) for left in listing.left]
     if listing.omitted:
-        notices.append(notice("...", f"stands for {listing.omitted} more entries left behind"))
+        notices.append(("...", f"stands for {listing.omitted} more entries left behind"))
     for entry in listing.entries:
         target = os.path.join(scratch, entry.rel)
         if entry.is_dir:
@@ -74,7 +69,7 @@ def copy_submission(source, scratch):
         try:
             fd, size = files.open_file(source, entry.rel)
         except files.Unreadable as exc:     # changed since the walk
-            notices.append(notice(entry.rel, f"could not be read ({exc})"))
+            notices.append((entry.rel, f"could not be read ({exc})"))
             continue
         _copy_fd(fd, size, target)
     return notices

@@ -124,9 +124,9 @@ def test_the_scratch_copy_holds_regular_files_only_and_nothing_that_configures_t
     notices = copy_submission(str(src), str(scratch))
     kept = sorted(os.path.relpath(os.path.join(r, f), scratch) for r, _, fs in os.walk(scratch) for f in fs)
     assert kept == ["data/helper.py", "regularization.ipynb"]
-    left = {n["code"]: n["why"] for n in notices}
+    left = dict(notices)
     assert set(left) == {".grader-observations.json", "ipython_config.py", ".home", "notes.txt", "etc_link", "pipe"}
-    assert "symbolic link" in left["notes.txt"] and all(n["severity"] == "notice" for n in notices)
+    assert "symbolic link" in left["notes.txt"]
     # Handing the copy to the sandbox's user never touches what a link points at.
     os.symlink(host, scratch / "late_link")
     before = os.stat(host)

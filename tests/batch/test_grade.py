@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+import autograder
+
 from autograder.batch import grade
 from autograder.sandbox.bwrap import bwrap_path
 from autograder.checks import CHECKS
@@ -231,6 +233,49 @@ def test_a_threshold_change_rejudges_the_class_without_executing_or_retraining(g
     (course / "reference" / "thresholds.json").unlink()
     back = grade.main(course_dir=str(course), workers=2, show_progress=False, exports=False)
     assert back["executions"]["run"] == 0 and back["scores"]["alice"] == POSSIBLE
+
+
+def test_the_judge_reads_the_retrain_stage_and_never_trains(graded, monkeypatch):
+    """A model the retrain stage has no outcome for is the machine's fault (the grade waits),
+    never a training inside the judge."""
+    from autograder.batch.judge import judge_safely
+    from autograder.retrain import runner
+    course, _, _ = graded
+    execution = json.loads((course / ".autograder" / "batch" / "alice" / "execution.json").read_text())
+    monkeypatch.setattr(runner, "_fresh_worker", lambda *a, **k: pytest.fail("the judge trained"))
+    monkeypatch.setattr(runner, "warm_worker", lambda *a, **k: pytest.fail("the judge trained"))
+    judgement = judge_safely(execution, outcomes={})
+    assert judgement["state"] == "grader_fault"
+    assert "the batch's retraining stage has no result for this model" in judgement["reason"]
+    assert not any(r["passed"] for r in judgement["results"] if r["name"].endswith("_accuracy"))
+
+
+def test_a_grader_upgrade_redoes_what_it_may_change_and_says_so(graded, capsys):
+    """Results stored by another grader's code are redone: an execution when the code that
+    runs and observes notebooks differs, a judgement when any of the grader differs; --force
+    redoes a student whatever is stored."""
+    course, summary, _ = graded
+    journal = course / ".autograder" / "batch"
+    for student, stage, key in (("dave", "execution", "code"), ("alice", "judgement", "grader")):
+        path = journal / student / f"{stage}.json"
+        record = json.loads(path.read_text())
+        assert record[key].startswith(autograder.__version__ + "+")
+        path.write_text(json.dumps(dict(record, **{key: "0.0.9+0123456789abcdef"})))
+    stamps = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/judgement.json")}
+    again = grade.main(course_dir=str(course), workers=2, exports=False)
+    err = capsys.readouterr().err
+    assert "The grader is not the one that stored these results (now " in err
+    assert "1 notebook(s) run again and 1 submission(s) judged again." in err
+    assert again["executions"] == {"run": 1, "reused": 0, "resumed": 3} and again["scores"] == summary["scores"]
+    now = {p.parent.name: p.stat().st_mtime_ns for p in journal.glob("*/judgement.json")}
+    assert {s for s in now if now[s] != stamps[s]} == {"alice"}      # dave's execution came out the same
+    grade.main(course_dir=str(course), workers=2, exports=False)
+    assert "The grader is not" not in capsys.readouterr().err      # once redone, nothing to say
+    recorded = (journal / "dave" / "recorded.json").stat().st_mtime_ns
+    forced = grade.main(course_dir=str(course), workers=2, exports=False, students=["dave"], force=True)
+    assert "--force: 1 submission(s) executed, judged and recorded again." in capsys.readouterr().err
+    assert forced["executions"]["run"] == 1 and forced["scores"] == {"dave": 0}
+    assert (journal / "dave" / "recorded.json").stat().st_mtime_ns != recorded
 
 
 def test_after_manual_grading_totals_and_feedback_go_back_to_the_lms(graded):

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from autograder.sandbox import bwrap as sandbox
-from autograder.batch.settings import Sandbox
+from autograder.retrain.private import hidden_paths
+from autograder.sandbox.settings import Sandbox
 from tests.helpers import cmdline
 
 pytestmark = pytest.mark.skipif(sandbox.bwrap_path() is None, reason="bubblewrap is not installed")
@@ -49,7 +50,7 @@ def test_student_code_sees_only_its_scratch_and_stays_within_limits(tmp_path):
     settings = Sandbox(memory_mb=2048, max_processes=60, max_file_mb=20)
     sandbox.prepare_scratch(str(scratch))
     cmd = sandbox.command([sys.executable, "-I", "probe.py", str(course), os.path.expanduser("~")],
-                          scratch=str(scratch), course_dir=str(course), settings=settings,
+                          scratch=str(scratch), hidden=hidden_paths(str(course)), settings=settings,
                           env={"PATH": "/usr/bin:/bin"})
     run = sandbox.run(cmd, timeout=60)
     assert not run.timed_out and run.returncode == 0, run.stderr
@@ -78,7 +79,7 @@ def test_a_hanging_submission_is_killed_at_its_wall_time(tmp_path):
     scratch.mkdir()
     sandbox.prepare_scratch(str(scratch))
     cmd = sandbox.command([sys.executable, "-c", "while True: pass"], scratch=str(scratch),
-                          course_dir=str(tmp_path), settings=Sandbox(), env={"PATH": "/usr/bin:/bin"})
+                          hidden=hidden_paths(str(tmp_path)), settings=Sandbox(), env={"PATH": "/usr/bin:/bin"})
     run = sandbox.run(cmd, timeout=3)
     assert run.timed_out and 2.5 < run.duration_s < 15
 
@@ -115,7 +116,7 @@ def test_a_busy_submission_gets_only_its_cpu_share(tmp_path):
     (scratch / "busy.py").write_text(BUSY + "\nopen('cpu.txt', 'w').write(str(times.children_user + times.children_system))\n")
     settings = Sandbox(memory_mb=2048, max_processes=60, max_file_mb=20)
     sandbox.prepare_scratch(str(scratch))
-    cmd = sandbox.command([sys.executable, "-I", "busy.py"], scratch=str(scratch), course_dir=str(tmp_path / "c"),
+    cmd = sandbox.command([sys.executable, "-I", "busy.py"], scratch=str(scratch), hidden=hidden_paths(str(tmp_path / "c")),
                           settings=settings, env={"PATH": "/usr/bin:/bin"})
     run = sandbox.run(cmd, timeout=60, cpus=0.5, name="cputest")
     assert run.returncode == 0, run.stderr
@@ -151,7 +152,7 @@ def test_a_sandbox_is_bounded_in_memory_as_a_whole(tmp_path):
         scratch.mkdir()
         (scratch / "hogs.py").write_text(HOGS)
         sandbox.prepare_scratch(str(scratch))
-        cmd = sandbox.command([sys.executable, "-I", "hogs.py"], scratch=str(scratch), course_dir=str(tmp_path / "c"),
+        cmd = sandbox.command([sys.executable, "-I", "hogs.py"], scratch=str(scratch), hidden=hidden_paths(str(tmp_path / "c")),
                               settings=Sandbox(memory_mb=1024, max_processes=60), env={"PATH": "/usr/bin:/bin"})
         run = sandbox.run(cmd, timeout=60, memory_mb=bound, name=f"memtest{bound}")
         assert run.returncode == 0, run.stderr
@@ -174,7 +175,7 @@ def test_a_data_folder_reached_through_a_link_in_a_hidden_folder_is_found_inside
     sandbox.prepare_scratch(str(scratch))
 
     def listing(folder):
-        cmd = sandbox.command([sys.executable, "-I", "probe.py"], scratch=str(scratch), course_dir=str(tmp_path / "course"),
+        cmd = sandbox.command([sys.executable, "-I", "probe.py"], scratch=str(scratch), hidden=hidden_paths(str(tmp_path / "course")),
                               settings=Sandbox(), env={"PATH": "/usr/bin:/bin", "AUTOGRADER_DATA_DIR": folder})
         return sandbox.run(cmd, timeout=60)
     assert listing(link).returncode != 0            # the link's folder is hidden inside
