@@ -8,6 +8,7 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from .atomic import write_text
+from .notebook_metadata import nbgrader
 
 
 class ShortenHiddenTracebacks(NbGraderPreprocessor):
@@ -29,8 +30,19 @@ class ShortenHiddenTracebacks(NbGraderPreprocessor):
 GRADER_NOISE = re.compile(
     r"^(?:WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IW]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\] .*"
-    r"|.*joblib/_multiprocessing_helpers\.py:\d+: UserWarning: .*joblib will operate in serial mode"
     r"|\s*warnings\.warn\(\"%s\.\s+joblib will operate in serial mode\" % \(e,\)\))$")
+# joblib's own line, by plain text tests: a pattern with two wildcards around a phrase the
+# student can repeat takes quadratic time on a crafted line.
+JOBLIB_NOISE = ("joblib/_multiprocessing_helpers.py:", ": UserWarning: ", "joblib will operate in serial mode")
+MAX_NOISE_LINE = 2000
+
+
+def is_grader_noise(line):
+    if len(line) > MAX_NOISE_LINE:
+        return False
+    if line.endswith(JOBLIB_NOISE[2]) and JOBLIB_NOISE[0] in line and JOBLIB_NOISE[1] in line:
+        return True
+    return bool(GRADER_NOISE.match(line))
 
 
 def without_grader_noise(nb):
@@ -44,7 +56,7 @@ def without_grader_noise(nb):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 text = output.get("text") or ""
                 text = "".join(line for line in text.splitlines(keepends=True)
-                               if not GRADER_NOISE.match(line.rstrip("\r\n")))
+                               if not is_grader_noise(line.rstrip("\r\n")))
                 if not text:
                     continue
                 output["text"] = text
@@ -56,16 +68,34 @@ def without_grader_noise(nb):
 # A feedback page runs no script at all, whatever got into it: inline scripts, event handlers
 # and javascript: links are refused by the browser; frames, plugins, forms and <base> too.
 CONTENT_POLICY = ("<meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'none'; "
-                  "object-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'\">")
+                  "object-src 'none'; frame-src 'none'; form-action 'none'; base-uri 'none'; img-src data:\">")
+
+
+# nbgrader's hidden-test delimiters mean something to its preprocessors in any cell: in a
+# student's text they would make the record fail (and the student be recorded on the blank
+# release). A zero-width joiner keeps them readable and inert.
+HIDDEN_TEST_MARKS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+# A markdown link's target is not HTML, so the sanitizer never sees it; browsers ignore
+# whitespace and control characters inside a scheme.
+_SCRIPT_SCHEME = re.compile(r"(?i)(?:j[\s\x00-\x1f]*a[\s\x00-\x1f]*v[\s\x00-\x1f]*a[\s\x00-\x1f]*"
+                            r"|v[\s\x00-\x1f]*b[\s\x00-\x1f]*)s[\s\x00-\x1f]*c[\s\x00-\x1f]*r[\s\x00-\x1f]*"
+                            r"i[\s\x00-\x1f]*p[\s\x00-\x1f]*t[\s\x00-\x1f]*:")
 
 
 def inert_cells(nb):
     """The student's markdown, raw cells and rich outputs made inert text, in place, before
     nbgrader records and renders them: HTML tags outside a small safe set escaped (shown,
-    not run; nothing the student wrote is lost), script and other active outputs removed."""
+    not run; nothing the student wrote is lost), script and other active outputs removed,
+    script links in markdown disabled, nbgrader's hidden-test delimiters defused outside the
+    grader's test cells."""
     sanitizer = SanitizeHTML(strip=False)
     for index, cell in enumerate(nb.cells):
         sanitizer.preprocess_cell(cell, {}, index)
+        if cell.cell_type == "markdown":
+            cell.source = _SCRIPT_SCHEME.sub("blocked:", cell.source)
+        if not nbgrader(cell).get("grade"):
+            for mark in HIDDEN_TEST_MARKS:
+                cell.source = cell.source.replace(mark, mark.replace(" ", " \u200d", 1))
     return nb
 
 

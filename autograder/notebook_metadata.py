@@ -18,6 +18,8 @@ NBGRADER_FIELDS = {"grade_id": str, "grade": bool, "solution": bool, "locked": b
 CELL_TYPES = {"code", "markdown", "raw"}
 MAX_REPAIRS_SHOWN = 10
 MAX_CELLS = 2000               # the module's notebook has about 70
+MAX_SOURCE_CHARS = 500_000     # all its cells' text together: the module's is about 57 000
+OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
 
 
 class MetadataUnusable(ValueError):
@@ -48,6 +50,67 @@ def _valid(entry):
         if key == "points" and not (0 <= value < 1e6):
             return False
     return True
+
+
+def _text(value):
+    """nbformat's multiline text (a string, or a list of strings), as one string; None otherwise."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "".join(value)
+    return None
+
+
+def _output(out):
+    """A saved output in nbformat's shape (its texts joined), or None when it has none: every
+    stage after this one (the noise filter, the sanitizer, nbgrader, nbconvert) reads it so."""
+    if not isinstance(out, dict) or out.get("output_type") not in OUTPUT_TYPES:
+        return None
+    kind = out["output_type"]
+    if kind == "stream":
+        text = _text(out.get("text"))
+        if out.get("name") not in ("stdout", "stderr") or text is None:
+            return None
+        return NotebookNode(output_type=kind, name=out["name"], text=text)
+    if kind == "error":
+        trace = out.get("traceback")
+        if not isinstance(out.get("ename"), str) or not isinstance(out.get("evalue"), str) or \
+                not isinstance(trace, list) or not all(isinstance(t, str) for t in trace):
+            return None
+        return NotebookNode(output_type=kind, ename=out["ename"], evalue=out["evalue"], traceback=list(trace))
+    data, metadata = out.get("data"), out.get("metadata", {})
+    if not isinstance(data, dict) or not isinstance(metadata, dict):
+        return None
+    clean = {}
+    for mime, value in data.items():
+        text = _text(value)
+        if not isinstance(mime, str) or (text is None and not (mime.endswith("json") and isinstance(value, (dict, list)))):
+            return None
+        clean[mime] = value if text is None else text
+    node = NotebookNode(output_type=kind, data=from_dict(clean), metadata=from_dict(metadata))
+    if kind == "execute_result":
+        count = out.get("execution_count")
+        node["execution_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
+    return node
+
+
+def _without_surrogates(nb):
+    """Every string of ``nb`` that UTF-8 cannot encode (a lone surrogate, from an escaped
+    ``\\udc80`` in its JSON) made encodable, in place; whether any was."""
+    changed, stack = False, [nb]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in list(items):
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    node[key] = value.encode("utf-8", "replace").decode("utf-8")
+                    changed = True
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+    return changed
 
 
 def _release_entries(release):
@@ -94,6 +157,10 @@ def repair(nb, release=None):
                 cell["outputs"] = []
             if cell.get("execution_count") is not None and not isinstance(cell.get("execution_count"), int):
                 cell["execution_count"] = None
+            outputs = [_output(o) for o in cell["outputs"]]
+            if None in outputs:
+                repairs.append(f"cell {index}'s saved outputs held {outputs.count(None)} malformed one(s): left out")
+            cell["outputs"] = [o for o in outputs if o is not None]
         entry = cell["metadata"].get("nbgrader")
         if entry is not None and not _valid(entry):
             del cell["metadata"]["nbgrader"]
@@ -106,6 +173,12 @@ def repair(nb, release=None):
                 repairs.append(f"cell {index}'s nbgrader metadata was malformed: removed")
         cells.append(cell)
     nb["cells"] = cells
+    total = sum(len(c["source"]) for c in cells)
+    if total > MAX_SOURCE_CHARS:
+        raise MetadataUnusable(f"the notebook's cells hold {total} characters; notebooks of at most "
+                               f"{MAX_SOURCE_CHARS} are graded (leave pasted data or generated code out)")
+    if _without_surrogates(nb):
+        repairs.append("the notebook held text that is not valid Unicode (lone surrogates): replaced by '?'")
     if len(repairs) > MAX_REPAIRS_SHOWN:
         repairs = repairs[:MAX_REPAIRS_SHOWN] + [f"and {len(repairs) - MAX_REPAIRS_SHOWN} more repairs"]
     return repairs

@@ -25,6 +25,7 @@ MAX_FILE_BYTES = 64 * 2**20
 MAX_TOTAL_BYTES = 256 * 2**20
 MAX_SCANNED = 20_000            # entries looked at, kept or not: a folder of a million names ends here
 MAX_NOTICES = 50
+MAX_PATH_BYTES = 1024           # a path below the root; the scratch copy's full paths stay far below PATH_MAX
 CHUNK = 1 << 20
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -244,6 +245,8 @@ def walk(root, policy=None, *, max_depth=MAX_DEPTH, max_files=MAX_FILES, max_fil
                 is_dir = stat.S_ISDIR(info.st_mode)
                 if not why and not _utf8(name):
                     why = "has a name that is not UTF-8 text"
+                if not why and len(os.fsencode(rel)) > MAX_PATH_BYTES:
+                    why = f"has a path longer than {MAX_PATH_BYTES} bytes"
                 if not why and policy is not None:
                     why = policy(rel, is_dir)
                 if why or why is None:

@@ -58,3 +58,24 @@ def test_csv_cells_that_would_be_formulas_are_text():
     assert spreadsheet_safe("=HYPERLINK(\"http://x\",\"y\")") == "'=HYPERLINK(\"http://x\",\"y\")"
     assert spreadsheet_safe("@SUM(A1)").startswith("'") and spreadsheet_safe("-1.5") == "-1.5"
     assert spreadsheet_safe("jdoe") == "jdoe" and spreadsheet_safe("ex1_rates (-1): x") == "ex1_rates (-1): x"
+
+
+def test_script_links_in_markdown_and_hidden_test_marks_in_a_students_cells_are_defused():
+    import nbformat as nbf
+    nb = nbf.v4.new_notebook(cells=[
+        nbf.v4.new_markdown_cell("[x](javascript:alert(1)) [y](JaVa\tScRiPt:alert(2)) [z](vbscript:x) [ok](https://a.b)"),
+        nbf.v4.new_code_cell("# BEGIN HIDDEN TESTS\nx = 1\n# END HIDDEN TESTS")])
+    inert_cells(nb)
+    assert nb.cells[0].source == "[x](blocked:alert(1)) [y](blocked:alert(2)) [z](blocked:x) [ok](https://a.b)"
+    assert "BEGIN HIDDEN TESTS" not in nb.cells[1].source and "x = 1" in nb.cells[1].source
+    assert "img-src data:" in CONTENT_POLICY                  # no outside image loads from a feedback page
+
+
+def test_a_crafted_stderr_line_is_kept_without_a_pattern_that_backtracks():
+    """The old pattern took seconds per line of repeated joblib phrases (quadratic); plain text
+    tests now, and lines longer than the library's are never its noise."""
+    from autograder.feedback_filters import is_grader_noise
+    assert not is_grader_noise("joblib/_multiprocessing_helpers.py:1: UserWarning: " * 5000)
+    assert not is_grader_noise(("joblib/_multiprocessing_helpers.py:1: UserWarning: " * 38)[:1999])
+    assert is_grader_noise("/x/joblib/_multiprocessing_helpers.py:44: UserWarning: [Errno 38] Function not "
+                           "implemented.  joblib will operate in serial mode")

@@ -165,3 +165,47 @@ def test_cells_and_notebook_metadata_of_the_wrong_type_are_repaired_or_refused()
     assert len(nb.cells) == 1 and nb.cells[0].metadata == {} and nb.metadata == {} and len(repairs) == 3
     with pytest.raises(notebook_metadata.MetadataUnusable):
         notebook_metadata.repair({"cells": "x"})
+
+
+def test_saved_outputs_of_the_wrong_shape_are_left_out_and_bad_unicode_replaced():
+    """What the noise filter, the sanitizer, nbgrader and nbconvert read after the repair has
+    nbformat's shape: a malformed saved output is the student's notice, never the machine's fault."""
+    outputs = [{"output_type": "display_data", "data": {"text/html": 5}, "metadata": {}},
+               {"data": {}}, {"output_type": "stream", "name": "stderr", "text": 5},
+               {"output_type": "execute_result", "metadata": {}},
+               {"output_type": "error", "ename": "E", "evalue": "v", "traceback": [1]},
+               {"output_type": "stream", "name": "stdout", "text": ["a", "b"]},
+               {"output_type": "display_data", "data": {"application/json": {"a": 1}, "text/plain": ["x"]}, "metadata": {}}]
+    nb = nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "source": "pass", "metadata": {}, "execution_count": 1, "outputs": outputs},
+        {"cell_type": "markdown", "source": "bad \udc80 text", "metadata": {}}]})
+    repairs = notebook_metadata.repair(nb)
+    assert repairs == ["cell 1's saved outputs held 5 malformed one(s): left out",
+                       "the notebook held text that is not valid Unicode (lone surrogates): replaced by '?'"]
+    assert nb.cells[0].outputs == [{"output_type": "stream", "name": "stdout", "text": "ab"},
+                                   {"output_type": "display_data", "data": {"application/json": {"a": 1}, "text/plain": "x"},
+                                    "metadata": {}}]
+    assert nb.cells[1].source == "bad ? text"
+    nbformat.writes(nb)                 # what broke the record before
+
+
+def test_a_notebook_with_more_text_than_any_student_writes_is_refused():
+    big = {"cells": [{"cell_type": "code", "source": "x = 1\n" * 20_000, "metadata": {}, "outputs": []}
+                     for _ in range(5)], "metadata": {}}
+    with pytest.raises(notebook_metadata.MetadataUnusable, match="600000 characters; notebooks of at most 500000"):
+        notebook_metadata.repair(nbformat.from_dict(big))
+
+
+def test_a_path_too_long_for_the_scratch_copy_is_left_behind_with_its_reason(tmp_path):
+    src, scratch = tmp_path / "sub", tmp_path / "scratch"
+    deep = src
+    for i in range(6):
+        deep = deep / (chr(97 + i) * 250)
+    deep.mkdir(parents=True)
+    (deep / "x.py").write_text("1")
+    (src / "regularization.ipynb").write_text("{}")
+    scratch.mkdir()
+    notices = copy_submission(str(src), str(scratch))
+    copied = [f for _, _, names in os.walk(scratch) for f in names]
+    assert copied == ["regularization.ipynb"]               # the folders that fit are made, empty
+    assert any("has a path longer than 1024 bytes" in why for _, why in notices), notices

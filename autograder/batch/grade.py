@@ -5,6 +5,7 @@ distinct model once -> judge -> record in the gradebook with feedback -> exports
 Each step's output is journaled, so a killed batch resumes where it stopped.
 """
 import fnmatch
+import functools
 import os
 import sys
 import time
@@ -74,12 +75,12 @@ EXECUTE_LINES = {"needed": "Cells: those a grade depends on (c.Batch.execute = '
 
 
 def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_settings, seed=None, slot=0, gpu=None,
-                 mode="needed"):
+                 mode="needed", run=None):
     """One submission's execution (module-level, so Ray can ship it); whatever happens is
-    this student's result."""
+    this student's result. ``run``: the executor (``execute``, the sandbox, by default)."""
     try:
         activate(course_dir)        # a Ray worker is a process of its own: the course's assignment
-        return execute(student=student, submission_dir=folder, notebook_name=f"{current().name}.ipynb",
+        return (run or execute)(student=student, submission_dir=folder, notebook_name=f"{current().name}.ipynb",
                        workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
                        slot=slot, content_hash=content_hash, seed=seed, mode=mode)
     except Exception as exc:
@@ -137,7 +138,7 @@ def upgrade_notice(journal, hashes, mode):
             f"{' and '.join(p for p in parts if p)}.")
 
 
-def _execute_all(course_dir, journal, found, hashes, box, pool, show, mode="needed", force=()):
+def _execute_all(course_dir, journal, found, hashes, box, pool, show, mode="needed", force=(), executor=None):
     todo = [s for s in found if s in force or not reusable_execution(journal.read(s, "execution"), hashes[s], mode)]
     progress = StageProgress("execute", len(found), enabled=show)
     progress.skip(len(found) - len(todo))
@@ -150,7 +151,7 @@ def _execute_all(course_dir, journal, found, hashes, box, pool, show, mode="need
                  seed=grading_seed(course_dir, h), mode=mode)
             for h, group in leaders.items()]
     groups = list(leaders.values())
-    for index, result in pool.map(execute_task, jobs):
+    for index, result in pool.map(functools.partial(execute_task, run=executor), jobs):
         for n, student in enumerate(groups[index]):
             if n:
                 _copy_executed(journal, groups[index][0], student)
@@ -286,12 +287,14 @@ def flag_line(flag):
 
 
 def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback=True,
-         exports=True, show_progress=True, students=None, force=False):
+         exports=True, show_progress=True, students=None, force=False, executor=None):
     """Grade the class (or the ``students`` named: ids or patterns; the others' records stay
     as they are); returns a summary dict (also written to exports/summary.json).
 
     ``force``: execute, judge and record the selected submissions again whatever the journal
-    holds (retraining results stay: they are keyed by everything a training depends on)."""
+    holds (retraining results stay: they are keyed by everything a training depends on).
+    ``executor``: what runs one submission (``execute_task``'s keyword arguments, an
+    ExecutionResult back); the sandbox by default."""
     course_dir = os.path.abspath(course_dir)
     start = time.monotonic()
     activate(course_dir)
@@ -330,7 +333,7 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     timings = {}
     t = time.monotonic()
     executions, execution_counts = _execute_all(course_dir, journal, found, hashes, box, pool, show_progress,
-                                                batch.execute, forced)
+                                                batch.execute, forced, executor)
     timings["execute_s"] = time.monotonic() - t
     t = time.monotonic()
     slots = batch.retrain_slots or max(len(gpus), 1)

@@ -16,7 +16,9 @@ from ..retrain.private import PACKAGE_ROOT
 
 
 def _marks(name, root):
-    """{"name:rel": mark} of everything below ``root``: a regular file by its sha256, what
+    """{"name:rel": mark} of everything below ``root``: a regular file by its sha256 (in
+    submitted/, by its size, mode, inode and modification time: the students choose how many
+    bytes it holds, and hashing gigabytes of sparse files would cost every batch minutes), what
     cannot be read as one (a link, a special file, a folder too deep, a file too large to
     hash) by the reason it was left, so a change to it still shows. Read through
     ``submission_files``: submitted/ is the students'."""
@@ -30,14 +32,20 @@ def _marks(name, root):
     marks = {}
     for entry in listing.files:
         try:
-            marks[f"{name}:{entry.rel}"] = files.file_digest(root, entry.rel)
-        except files.Unreadable as exc:
+            marks[f"{name}:{entry.rel}"] = _stat_mark(root, entry.rel) if name == "submitted" \
+                else files.file_digest(root, entry.rel)
+        except (files.Unreadable, OSError) as exc:
             marks[f"{name}:{entry.rel}"] = f"left: {exc}"
     for left in listing.left:
         marks[f"{name}:{left.rel}"] = f"left: {left.why}"
     if listing.omitted:
         marks[f"{name}:..."] = f"left: {listing.omitted} more"
     return marks
+
+
+def _stat_mark(root, rel):
+    info = os.lstat(os.path.join(root, rel))
+    return f"{info.st_size} {info.st_mode:o} {info.st_ino} {info.st_mtime_ns}"
 
 
 def _skip_caches(rel, is_dir):

@@ -973,7 +973,9 @@ def _names_read(function, seen):
         raise Unknowable(f"the source of {getattr(function, '__qualname__', function)!r} cannot be read") from None
     module = inspect.getmodule(function)
     names = set()
-    for node in ast.walk(ast.parse(source)):
+    with PARSE_LOCK:        # any parse while another thread parses a student's cell can fail (CPython 3.11)
+        tree = ast.parse(source)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in READERS \
                 and _root(node.func) in ("subject", "self"):
             first = node.args[0] if node.args else None

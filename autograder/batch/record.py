@@ -37,6 +37,9 @@ class RecordError(RuntimeError):
     pass
 
 
+CONTENT_ERRORS = (RecordError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
+
+
 def _verdict_outputs(result):
     result = CheckResult.from_dict(result)
     if result.passed:
@@ -122,8 +125,11 @@ def record(course_dir, student, judgement, workdir, feedback=True):
     the grade and its reasons are the same, only the student's own cells are missing."""
     try:
         return _record(course_dir, student, judgement, workdir, feedback, blank=False)
-    except RecordError as exc:
-        judgement = dict(judgement, record_note=f"recorded on the blank notebook: {str(exc)[-300:]}")
+    except CONTENT_ERRORS as exc:
+        # What the student's notebook holds broke nbgrader or nbconvert (a machine's fault is an
+        # OSError or the gradebook's own error, and is not caught here): their verdicts still count.
+        why = str(exc) if isinstance(exc, RecordError) else f"{type(exc).__name__}: {exc}"
+        judgement = dict(judgement, record_note=f"recorded on the blank notebook: {why[-300:]}")
         return _record(course_dir, student, judgement, workdir, feedback, blank=True)
 
 

@@ -6,6 +6,7 @@ mistakes are common (to re-teach them), then the numbers the grades rest on (the
 own retraining against each threshold), then who needs attention, then every student.
 """
 import base64
+import functools
 import os
 import re
 import statistics
@@ -79,13 +80,18 @@ IDENTICAL_MODEL = "create_cifar_model"     # the model students design themselve
 def reference_model_key(builder=IDENTICAL_MODEL):
     """The retraining key of the reference's ``builder`` model, or None: students whose model is
     the reference's did what the exercise prescribes, which says nothing about copying."""
+    return _reference_model_key(current().fingerprint(), builder, current_profile())
+
+
+@functools.lru_cache(maxsize=8)
+def _reference_model_key(fingerprint, builder, profile):
+    """Built once per assignment (its fingerprint), builder and profile in a process."""
     try:
-        from ..retrain import current_profile
         from ..retrain.calibrate import reference_job
         from ..retrain.runner import job_spec
         model = current().model(builder)
         config, optimizer = reference_job(model)
-        return job_spec(config, model.protocol, current_profile(), optimizer)[-1]
+        return job_spec(config, model.protocol, profile, optimizer)[-1]
     except Exception:       # noqa: BLE001  (no reference here: every group is reported)
         return None
 

@@ -62,7 +62,7 @@ class Unscannable(Exception):
 
 # CPython 3.11 keeps the AST constructor's recursion state per interpreter, not per thread:
 # two pool threads parsing at once can fail each other with SystemError. One parse at a time.
-PARSE_LOCK = threading.Lock()
+PARSE_LOCK = threading.RLock()
 
 
 def _parse_one(source):

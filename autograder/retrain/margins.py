@@ -67,3 +67,51 @@ def keras_optimizer_config(model):
     """The compiled optimizer as the grader extracts it from a notebook's model."""
     config = model.get_compile_config() or {}
     return config.get("optimizer")
+
+
+def tie_quick_bar(quick_rows, full_rows, entry):
+    """Exercise 3's quick threshold tied to the full profile's outcome: no allowed variant that
+    clears the module's bar in the full profile may fail the quick one. ``entry``: the quick
+    calibration's entry (its ``threshold`` and seed ``margin``); returns the entry with the
+    threshold lowered where a variant needs it (that variant's quick accuracy minus the same seed
+    margin) and the measured table (``variants``: per variant both accuracies and both verdicts)."""
+    full = {r["variant"]: r.get("best_val_acc") for r in full_rows}
+    table, needed = {}, []
+    for row in quick_rows:
+        name, quick = row["variant"], row.get("best_val_acc")
+        if name not in full or not isinstance(quick, (int, float)) or not isinstance(full[name], (int, float)):
+            continue
+        table[name] = {"quick": round(quick, 4), "full": round(full[name], 4),
+                       "clears_full": full[name] >= row_bar(full_rows, name)}
+        if table[name]["clears_full"]:
+            needed.append(quick - entry["margin"])
+    threshold = round(min([entry["threshold"], *needed]), 3)
+    for row in table.values():
+        row["clears_quick"] = row["quick"] >= threshold
+    tied = dict(entry, threshold=threshold, variants=table)
+    if threshold < entry["threshold"]:
+        tied["threshold_from"] = ("the allowed variants that clear the module's bar in the full profile "
+                                  "(`autograder bench-margins --tie`), each minus the seed margin")
+    return tied
+
+
+def row_bar(rows, name):
+    return next(r["bar"] for r in rows if r["variant"] == name)
+
+
+def tie(log=print):
+    """``bench-margins --tie``: both profiles of every variant (trained, or read from the cache),
+    then the course's quick threshold of ``ex3_accuracy`` tied to the full outcome, written where
+    calibration writes. Returns the new entry."""
+    from ..atomic import write_json
+    from .thresholds import load, written
+    quick, full = run("quick"), run("full")
+    thresholds = load()
+    entry = thresholds["quick"]["ex3_accuracy"]["create_cifar_model"]
+    tied = tie_quick_bar(quick["variants"], full["variants"], entry)
+    thresholds["quick"]["ex3_accuracy"]["create_cifar_model"] = tied
+    write_json(written(), thresholds, indent=1)
+    log(f"quick threshold of ex3_accuracy: {entry['threshold']} -> {tied['threshold']}; "
+        f"{sum(v['clears_quick'] for v in tied['variants'].values())} of {len(tied['variants'])} variants clear it, "
+        f"{sum(v['clears_full'] for v in tied['variants'].values())} clear the full bar")
+    return tied

@@ -6,6 +6,7 @@ chown, a host file). Names that would configure the kernel or its libraries, or 
 grader's own files, stay behind too, each with a notice the instructor sees. The kernel's
 home, IPython, Keras and matplotlib folders are fresh ones the grader makes after the copy.
 """
+import errno
 import os
 
 from .. import submission_files as files
@@ -61,15 +62,24 @@ def copy_submission(source, scratch):
     notices = [(left.rel, left.why) for left in listing.left]
     if listing.omitted:
         notices.append(("...", f"stands for {listing.omitted} more entries left behind"))
+    skipped = ()
     for entry in listing.entries:
-        target = os.path.join(scratch, entry.rel)
-        if entry.is_dir:
-            os.mkdir(target, 0o755)
+        if entry.rel.startswith(skipped):
             continue
+        target = os.path.join(scratch, entry.rel)
         try:
+            if entry.is_dir:
+                os.mkdir(target, 0o755)
+                continue
             fd, size = files.open_file(source, entry.rel)
         except files.Unreadable as exc:     # changed since the walk
             notices.append((entry.rel, f"could not be read ({exc})"))
+            continue
+        except OSError as exc:              # a name this file system refuses: the submission's, not the machine's
+            if exc.errno not in (errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ):
+                raise
+            notices.append((entry.rel, f"could not be copied ({os.strerror(exc.errno)})"))
+            skipped += (entry.rel + "/",) if entry.is_dir else ()
             continue
         _copy_fd(fd, size, target)
     return notices

@@ -319,3 +319,27 @@ def test_an_ordinary_builder_trainer_and_demonstration_notebook_skips_the_traini
                   "OBS")
     plan = run(nb, {"build_model", "train_model", "Config"})
     assert {4, 5, 7} <= set(plan.skipped), plan.why
+
+
+def test_every_parse_in_the_grader_holds_the_parse_lock():
+    """CPython 3.11's parser fails across threads (SystemError, read as "nested too deeply" or
+    a notebook that could not run): every parse the batch's threads make holds PARSE_LOCK."""
+    import ast as ast_module
+    import os
+    folder = os.path.dirname(needed.__file__)
+    unlocked = []
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".py"):
+            continue
+        tree = ast_module.parse(open(os.path.join(folder, name), encoding="utf-8").read())
+        parents = {child: node for node in ast_module.walk(tree) for child in ast_module.iter_child_nodes(node)}
+        for node in ast_module.walk(tree):
+            if isinstance(node, ast_module.Call) and isinstance(node.func, ast_module.Attribute) \
+                    and (node.func.attr, getattr(node.func.value, "id", "")) in (("parse", "ast"), ("symtable", "symtable")):
+                up = node
+                while up in parents and not (isinstance(up, ast_module.With) and any(
+                        getattr(i.context_expr, "id", "") == "PARSE_LOCK" for i in up.items)):
+                    up = parents[up]
+                if not isinstance(up, ast_module.With):
+                    unlocked.append(f"{name}:{node.lineno}")
+    assert unlocked == []
