@@ -113,9 +113,13 @@ def _make_pool(ray_address, workers):
 def reusable_execution(record, content_hash, mode):
     """Whether a stored execution stands for running these bytes now: the same bytes, run the
     same way (c.Batch.execute), by the same code that runs and observes a notebook."""
-    record = record if isinstance(record, dict) else {}
-    return (record.get("hash") == content_hash and (record.get("plan") or {}).get("requested", "all") == mode
-            and record.get("code") == execution_code())
+    return _same_run(record, content_hash, mode) and record.get("code") == execution_code()
+
+
+def _same_run(record, content_hash, mode):
+    """The stored execution ran these bytes the way asked now (whatever code ran them)."""
+    return isinstance(record, dict) and record.get("hash") == content_hash \
+        and (record.get("plan") or {}).get("requested", "all") == mode
 
 
 def upgrade_notice(journal, hashes, mode):
@@ -124,9 +128,7 @@ def upgrade_notice(journal, hashes, mode):
     executions = judgements = 0
     for student, content_hash in hashes.items():
         execution = journal.read(student, "execution")
-        stale = isinstance(execution, dict) and execution.get("hash") == content_hash \
-            and (execution.get("plan") or {}).get("requested", "all") == mode \
-            and execution.get("code") != execution_code()
+        stale = _same_run(execution, content_hash, mode) and execution.get("code") != execution_code()
         judgement = journal.read(student, "judgement")
         executions += stale
         judgements += isinstance(judgement, dict) and judgement.get("grader") != judging_code()
