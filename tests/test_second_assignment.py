@@ -77,7 +77,9 @@ def test_a_second_assignment_is_graded_from_its_spec_alone(tmp_path, monkeypatch
     autograder(course, "grade")
 
     summary = json.loads((course / "exports" / "summary.json").read_text())
-    assert summary["possible"] == 7 and summary["scores"] == {"right": 7, "no_l2": 4, "wrong_penalty": 5}
+    assert summary["possible"] == 7 and summary["scores"] == {"right": 7, "no_l2": 4, "wrong_penalty": 5}, summary
+    # Keras read from a package folder beyond the grader's prefix (a .pth line) is still the library.
+    assert summary.get("flagged", {}) == {}, summary["flagged"]
     with open(course / "exports" / "grades.csv") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
     assert set(rows["right"]) >= {"l2_model", "l2_penalty", "l2_accuracy"}

@@ -35,11 +35,18 @@ _SHELL = _shell()
 SHELL_METHODS = ("showtraceback", "_showtraceback", "run_cell", "run_code", "run_ast_nodes")
 
 
+# Package folders this interpreter reads beyond its prefix (another environment's, named by a
+# .pth file), as they were before any cell ran: a folder the notebook adds later is its own.
+_PACKAGE_FOLDERS = tuple(p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")
+                         and not os.path.realpath(p).startswith(os.path.realpath(os.getcwd()) + os.sep))
+
+
 def _trusted_roots():
     """The library and the grader's code, the assignment's own check folders included."""
     import autograder
     from ..assignment import spec_paths
-    roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(autograder.__file__)), *spec_paths()}
+    roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(autograder.__file__)), *spec_paths(),
+             *_PACKAGE_FOLDERS}
     return tuple(os.path.realpath(r) + os.sep for r in roots)
 
 

@@ -25,6 +25,7 @@ UIDS_PER_LEASE = 1000           # kernels' slots below 500, retraining workers' 
 MAX_LEASES = 64
 LOCK_DIRS = ("/run/lock", "/var/lock")
 _lease = None
+_LEASE_LOCK = threading.Lock()
 
 
 class SandboxUnavailable(RuntimeError):
@@ -125,9 +126,18 @@ def _process_count(uid):
 
 def lease_base(lock_dir=None):
     """The first uid of this process's range, leased once (held until the process ends)."""
+    if lock_dir is not None:
+        return _take_lease(lock_dir)[0]
     global _lease
-    if _lease is not None and lock_dir is None:
+    # The batch's threads ask at once on the first submission: two leases would chown a scratch
+    # folder to one range and run its kernel as the other (EACCES on the notebook, at random).
+    with _LEASE_LOCK:
+        if _lease is None:
+            _lease = _take_lease(None)
         return _lease[0]
+
+
+def _take_lease(lock_dir):
     folder = lock_dir or next((d for d in LOCK_DIRS if os.path.isdir(d) and os.access(d, os.W_OK)),
                               tempfile.gettempdir())
     for k in range(MAX_LEASES):
@@ -137,10 +147,7 @@ def lease_base(lock_dir=None):
         except OSError:
             os.close(fd)
             continue
-        lease = (BASE_UID + k * UIDS_PER_LEASE, fd)
-        if lock_dir is None:
-            _lease = lease
-        return lease[0]
+        return BASE_UID + k * UIDS_PER_LEASE, fd
     raise SandboxUnavailable(f"{MAX_LEASES} grading processes already hold this host's sandbox users; "
                              "wait for one to finish")
 

@@ -225,3 +225,23 @@ def test_each_grading_process_leases_sandbox_users_of_its_own(tmp_path):
     assert first >= bwrap.BASE_UID and abs(second - first) >= bwrap.UIDS_PER_LEASE
     with pytest.raises(ValueError):
         bwrap.user_for(bwrap.UIDS_PER_LEASE) if os.geteuid() == 0 else (_ for _ in ()).throw(ValueError())
+
+
+def test_the_batchs_threads_asking_at_once_share_one_lease(tmp_path, monkeypatch):
+    """The first submissions of a batch start together: one lease for the process, or a scratch
+    folder is handed to one range of users and its kernel run as another (EACCES, at random)."""
+    from autograder.sandbox import bwrap
+    monkeypatch.setattr(bwrap, "_lease", None)
+    monkeypatch.setattr(bwrap, "LOCK_DIRS", (str(tmp_path),))
+    start, seen = threading.Barrier(8), []
+
+    def ask():
+        start.wait()
+        seen.append(bwrap.lease_base())
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8 and len(set(seen)) == 1, seen
+    os.close(bwrap._lease[1])
