@@ -32,9 +32,9 @@ import symtable
 import textwrap
 from dataclasses import dataclass, field
 
-from IPython.core.inputtransformer2 import TransformerManager
-
-from .suspicious import PARSE_LOCK, installed_top_level
+from . import cell_code
+from .cell_code import PARSE_LOCK, MAX_SOURCE    # noqa: F401  (MAX_SOURCE: the analysis's bound too)
+from .suspicious import installed_top_level
 
 # What makes a notebook's bindings unknowable before it runs.
 DYNAMIC_NAMES = {"exec": "runs code built at run time (exec)", "eval": "evaluates code at run time (eval)",
@@ -123,7 +123,6 @@ COPYING_METHODS = {"copy", "astype", "tolist", "deepcopy", "to_numpy", "numpy", 
                    "decode", "lower", "upper", "strip", "split", "predict", "evaluate", "summary", "to_json",
                    "get_config", "get_weights", "count_params", "fit"}
 STATE = "<state>"   # an effect on state that has no name: a cell causing it always runs
-MAX_SOURCE = 200_000        # characters per cell: longer is not analysed (the notebook runs in full)
 MAX_STEPS = 2_000_000       # alias resolutions per cell: more is "too many to follow" (the notebook runs in full)
 _BUILTINS = frozenset(dir(builtins))
 
@@ -177,22 +176,25 @@ class Plan:
 
 def python_source(source):
     """The cell as the Python IPython runs (magics turned into calls), or Unknowable."""
-    if len(source) > MAX_SOURCE:
-        raise Unknowable(f"a cell of {len(source)} characters is longer than the analysis reads")
     try:
-        return TransformerManager().transform_cell(source)
-    except Exception as exc:
-        raise Unknowable(f"IPython cannot read a cell ({type(exc).__name__})") from None
+        return cell_code.python_source(source)
+    except cell_code.Unreadable as exc:
+        raise Unknowable(str(exc)) from None
 
 
 def _parse(code):
-    with PARSE_LOCK:      # the code scan's lock: CPython 3.11's parser fails across threads
-        try:
-            return ast.parse(code), symtable.symtable(code, "<cell>", "exec")
-        except SyntaxError:
-            return None, None       # the cell fails when it runs, binding nothing
-        except (RecursionError, MemoryError, SystemError, ValueError) as exc:
-            raise Unknowable(f"a cell is nested too deeply to analyse ({type(exc).__name__})") from None
+    try:
+        return cell_code.parse(code)
+    except cell_code.Unreadable as exc:
+        raise Unknowable(str(exc)) from None
+
+
+def _read(source):
+    """The shared reading of a cell's text (``cell_code.read``), or Unknowable."""
+    try:
+        return cell_code.read(source)
+    except cell_code.Unreadable as exc:
+        raise Unknowable(str(exc)) from None
 
 
 def _roots(node):
@@ -326,10 +328,10 @@ class _Reader:
         self.stateful = set()
         self.imported, self.local_modules = imported, local_modules
 
-    def code(self, code, nested=0):
+    def code(self, code, nested=0, parsed=None):
         if nested > 2:
             raise Unknowable("magics nested in magics")
-        tree, table = _parse(code)
+        tree, table = parsed or _parse(code)
         if tree is None:
             return
         self._table(table)
@@ -789,13 +791,12 @@ def analyze(nb, skip=(), until=None):
     own observation cells), or from ``until`` on, where nothing a check reads can be), or
     Unknowable."""
     until = len(nb.cells) if until is None else until
-    sources = [python_source(c.source) if c.cell_type == "code" and i < until and i not in skip else None
+    sources = [_read(c.source) if c.cell_type == "code" and i < until and i not in skip else None
                for i, c in enumerate(nb.cells)]
     imported, local_modules = set(), set()
     for code in sources:
         if code:
-            tree, _ = _parse(code)
-            for node in ast.walk(tree) if tree is not None else ():
+            for node in ast.walk(code.tree) if code.tree is not None else ():
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     imported.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
                     modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
@@ -807,7 +808,7 @@ def analyze(nb, skip=(), until=None):
             continue
         reader = _Reader(imported, local_modules)
         try:
-            reader.code(code)
+            reader.code(code.python, parsed=(code.tree, code.table))
         except (RecursionError, MemoryError) as exc:
             raise Unknowable(f"a cell is nested too deeply to analyse ({type(exc).__name__})") from None
         freeze = lambda table: {k: frozenset(v) for k, v in table.items()}     # noqa: E731

@@ -12,10 +12,10 @@ whatever the flags say.
 import ast
 import os
 import sys
-import threading
 
 from .. import submission_files as files
 from ..notebook_metadata import nbgrader
+from .cell_code import Unreadable, read
 from .results import Flag
 
 GRADER_MODULES_ALLOWED = {"autograder", "autograder.data", "autograder.budget", "autograder.notebook"}
@@ -56,32 +56,27 @@ def against_grader(flags):
     return [f for f in tampering(flags) if any(phrase in str(f.get("why", "")) for phrase in AGAINST_GRADER)]
 
 
-class Unscannable(Exception):
-    """A cell the scan cannot read (nesting past what the parser handles)."""
-
-
-# CPython 3.11 keeps the AST constructor's recursion state per interpreter, not per thread:
-# two pool threads parsing at once can fail each other with SystemError. One parse at a time.
-PARSE_LOCK = threading.RLock()
-
-
-def _parse_one(source):
-    with PARSE_LOCK:
-        try:
-            return ast.parse(source)
-        except (RecursionError, MemoryError, SystemError) as exc:
-            raise Unscannable(type(exc).__name__) from None
-
-
-def _parse(source):
-    try:
-        return _parse_one(source)
-    except SyntaxError:
-        lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-        try:
-            return _parse_one("\n".join(lines))
-        except SyntaxError:
-            return None
+def _trees(source, depth=0):
+    """[(lines, tree, line offset)] of a cell as the kernel runs it, and of the code a magic
+    runs (``%%time``'s body, ``%timeit``'s line: a string in the cell's own tree)."""
+    code = read(source)
+    if code.tree is None:
+        return []
+    found = [(code.python.splitlines(), code.tree, 0)]
+    for node in ast.walk(code.tree) if depth < 2 else ():
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("run_cell_magic", "run_line_magic") and node.args and \
+                isinstance(node.args[-1], ast.Constant) and isinstance(node.args[-1].value, str):
+            try:
+                inner = _trees(node.args[-1].value, depth + 1)
+            except Unreadable as exc:
+                if exc.kind != "ipython":
+                    raise
+                continue
+            # A cell magic's body starts on the line after the magic; a line magic's code is on its line.
+            line = getattr(node, "lineno", 1) - (node.func.attr == "run_line_magic")
+            found += [(lines, tree, line + below) for lines, tree, below in inner]
+    return found
 
 
 def scan(nb):
@@ -92,16 +87,19 @@ def scan(nb):
                 not nbgrader(cell).get("solution"):
             continue
         try:
-            tree = _parse(cell.source)
-        except Unscannable as exc:
+            found = _trees(cell.source)
+        except Unreadable as exc:
+            if exc.kind == "ipython":       # the kernel cannot run it either
+                continue
             # Code nobody can read cannot be cleared either: the instructor looks at it.
-            unscannable.append(Flag(f"is nested too deeply for the grader to read its code ({exc})", "tampering",
+            why = f"is nested too deeply for the grader to read its code ({exc.cause})" if exc.kind == "deep" \
+                else f"is too long for the grader to read its code ({exc})"
+            unscannable.append(Flag(why, "tampering",
                                     index, 1, cell.source.splitlines()[0][:80] if cell.source else ""))
             continue
-        if tree is not None:
-            trees.append((index, cell.source.splitlines(), tree))
+        trees += [(index, *one) for one in found]
     imported = set()
-    for _, _, tree in trees:
+    for _, _, tree, _ in trees:
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 imported.update((a.asname or a.name).split(".")[0] for a in node.names)
@@ -111,9 +109,9 @@ def scan(nb):
     def flag(index, lines, node, why, severity="tampering"):
         line = getattr(node, "lineno", 1)
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        flags.append(Flag(why, severity, index, line, code))
+        flags.append(Flag(why, severity, index, line + offset, code))
 
-    for index, lines, tree in trees:
+    for index, lines, tree, offset in trees:
         for node in ast.walk(tree):
             targets = []
             if isinstance(node, (ast.Assign, ast.Delete)):

@@ -69,3 +69,30 @@ def test_only_tampering_aimed_at_the_grader_withholds_the_observed_checks():
         "import autograder.checks.registry as r\nr.Check.run = print")]))
     assert library and against_grader(library) == [] and withheld_reason(library) == ""
     assert against_grader(grader) and withheld_reason(grader).startswith("withheld for review")
+
+
+@pytest.mark.parametrize("code, line, text", [
+    ("%%time\nimport keras\nkeras.Model.fit = None", 3, "keras.Model.fit = None"),
+    ("%%capture out\nimport numpy as np\n\nnp.mean = len", 4, "np.mean = len"),
+    ("import keras\n%time keras.Model.evaluate = None", 2, "keras.Model.evaluate = None"),
+    ("import numpy as np\n!echo hi\nnp.max = min", 3, "np.max = min"),
+])
+def test_code_a_magic_runs_is_read_as_the_kernel_runs_it(code, line, text):
+    """A cell magic's body is a string in the cell's Python: it is read too, at its own line."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    flags = scan(nb)
+    assert [(f["line"], f["code"]) for f in flags] == [(line, text)], flags
+    assert "belongs to a library" in flags[0]["why"]
+
+
+def test_the_scan_and_the_cell_analysis_read_each_cell_once():
+    """One reading per cell text, shared: the scan reads the submitted notebook, the analysis
+    the prepared one, whose solution cells are the same text."""
+    from autograder.batch import cell_code, needed
+    cells = ["import numpy as np", "x = np.arange(3)", "y = x + 1", "x = np.arange(3)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    cell_code.read.cache_clear()
+    scan(nb)
+    needed.analyze(nb)
+    info = cell_code.read.cache_info()
+    assert (info.misses, info.hits) == (3, 5), info

@@ -18,11 +18,12 @@ from tests.hostile.corpus import (CASES, REPO, SECRETS, WITHHELD, R, Case, expec
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
-# Small limits for the hostile cases; a normal case runs in 4-25 s, its first cell (importing
-# TensorFlow on its one-CPU quota) in up to ~12 s on a loaded 2-core machine.
+# Small limits for the hostile cases, with room for an honest one on a loaded machine: a normal
+# case runs in 4-25 s alone, but the suite runs on two workers (scripts/test.sh) beside this
+# batch's own two sandboxes, and there a sweep case took over 40 s and an earlier cell over 20 s.
 LIMITS = """
-c.Sandbox.cell_timeout_s = 20
-c.Sandbox.submission_timeout_s = 40
+c.Sandbox.cell_timeout_s = 30
+c.Sandbox.submission_timeout_s = 90
 c.Sandbox.memory_mb = 6144
 c.Sandbox.max_processes = 200
 c.Sandbox.max_file_mb = 50
