@@ -49,5 +49,6 @@ c.Batch.retrain_slots = 0               # retraining jobs at once; 0: one per GP
 # module's real budgets on the full data (meant for a GPU), "quick" a small slice for CPU
 # machines, CI and the demo; "auto" (the default) picks full when a GPU is visible to the
 # retraining, quick otherwise, and every batch prints which. Each has its thresholds in
-# reference/thresholds.json (AUTOGRADER_THRESHOLDS points at another calibration).
-os.environ.setdefault("AUTOGRADER_PROFILE", "auto")
+# reference/thresholds.json (c.Retrain.thresholds points at another calibration). The
+# environment variable AUTOGRADER_PROFILE, where set, wins over this line.
+c.Retrain.profile = "auto"

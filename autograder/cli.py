@@ -36,14 +36,18 @@ NATIVE_LOGGING_COMMANDS = ("demo", "grade", "calibrate", "feedback", "bench", "b
 def _course_dir(path):
     """The course directory, its assignment (``nbgrader_config.py``) put in force."""
     from .assignment import SpecError, activate
+    from .retrain.settings import SettingsError, apply
     course = os.path.abspath(path)
     if not os.path.isfile(os.path.join(course, "nbgrader_config.py")):
         raise UserError(f"{course} is not the course directory (no nbgrader_config.py): "
                         "run from the repository root or pass --course DIR")
     try:
         activate(course)
-    except SpecError as exc:
+        overridden = apply(course)
+    except (SpecError, SettingsError) as exc:
         raise UserError(f"{course}/nbgrader_config.py: {exc}") from None
+    for line in overridden:
+        print(line, file=sys.stderr)
     return course
 
 

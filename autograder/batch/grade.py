@@ -14,6 +14,7 @@ from ..checks import CHECKS
 from ..data import DatasetNotFoundError, require_for_grading
 from ..assignment import activate, current
 from ..retrain import current_profile
+from ..retrain import settings as retrain_settings
 from ..retrain.cache import ResultCache
 from ..sandbox import bwrap as sandbox
 from .execute import execute
@@ -300,6 +301,12 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     course_dir = os.path.abspath(course_dir)
     start = time.monotonic()
     activate(course_dir)
+    try:
+        overridden = retrain_settings.apply(course_dir)
+    except retrain_settings.SettingsError as exc:
+        raise BatchError(f"{course_dir}/nbgrader_config.py: {exc}") from None
+    for line in overridden if show_progress else ():
+        print(line, file=sys.stderr, flush=True)
     box, batch = settings(course_dir)
     if not sandboxed:
         box.enabled = False

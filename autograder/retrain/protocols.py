@@ -76,7 +76,8 @@ def get_protocol(name):
 
 
 def current_profile():
-    """The course's profile: AUTOGRADER_PROFILE (set in nbgrader_config.py), default auto:
+    """The course's profile: AUTOGRADER_PROFILE (``c.Retrain.profile``, put in force by
+    ``retrain.settings.apply``), default auto:
     full when a GPU is visible to the retraining, quick otherwise."""
     profile = os.environ.get(PROFILE_VARIABLE) or "auto"
     if profile not in PROFILE_CHOICES:
@@ -93,5 +94,5 @@ def profile_line():
     profile = current_profile()
     if asked == "auto":
         why = "a GPU is visible to the retraining" if profile == "full" else "no GPU is visible to the retraining"
-        return f"Profile: {profile} (auto: {why}; set AUTOGRADER_PROFILE to choose)"
-    return f"Profile: {profile} (AUTOGRADER_PROFILE)"
+        return f"Profile: {profile} (auto: {why}; set c.Retrain.profile to choose)"
+    return f"Profile: {profile} (chosen: c.Retrain.profile or AUTOGRADER_PROFILE)"
