@@ -85,15 +85,6 @@ class Assignment:
     course_dir: str = ""            # where relative paths are read from (set by ``activate``)
 
     # ---- what the rest of the grader derives ----------------------------------------------
-    @property
-    def all_checks(self):
-        """{name: Check} of this assignment, in order: visible, hidden, accuracy."""
-        cached = self.__dict__.get("_checks")
-        if cached is None:
-            cached = _collect_checks(self)
-            object.__setattr__(self, "_checks", cached)
-        return cached
-
     def model(self, builder):
         for spec in self.models:
             if spec.builder == builder:
@@ -188,33 +179,6 @@ class Assignment:
         sys.modules[name] = module
         spec.loader.exec_module(module)
         return module
-
-
-def _collect_checks(assignment):
-    from .checks import registry
-    modules = tuple(assignment.checks) + tuple(assignment.hidden_checks)
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # A student's package ships the visible checks only.
-            if not (exc.name == name and name in assignment.hidden_checks):
-                raise
-    out = {}
-    for module in modules:
-        out.update((n, c) for n, c in registry.declared().items() if c.module == module)
-    try:
-        from .checks.accuracy import accuracy_check
-    except ModuleNotFoundError as exc:      # a student's package: no retraining
-        if exc.name != f"{__package__}.checks.accuracy":
-            raise
-        accuracy_check = None
-    if accuracy_check:
-        for accuracy in assignment.accuracy:
-            if accuracy.check in out:
-                raise SpecError(f"{assignment.name}: check {accuracy.check!r} is declared twice")
-            out[accuracy.check] = accuracy_check(accuracy)
-    return out
 
 
 def load(spec_name, paths=(), course_dir="", name=""):

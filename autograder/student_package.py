@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = ("autograder/__init__.py", "autograder/args.py", "autograder/assignment.py", "autograder/course_config.py", "autograder/module07.py",
          "autograder/budget.py", "autograder/data.py",
          "autograder/model_description.py", "autograder/notebook.py",
-         "autograder/checks/__init__.py", "autograder/checks/registry.py", "autograder/checks/result.py",
+         "autograder/checks/__init__.py", "autograder/checks/in_force.py", "autograder/checks/registry.py", "autograder/checks/result.py",
          "autograder/checks/subject.py", "autograder/checks/inputs.py", "autograder/checks/structure.py",
          "autograder/checks/exercise1.py", "autograder/checks/exercise2.py", "autograder/checks/exercise3.py")
 # The notebook's own imports (TensorFlow, seaborn) are the course environment's, not ours.

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from .. import nbgrader_steps
-from ..checks.registry import kernel_checks
+from ..checks import kernel_checks
 from ..gradebook import read_scores
 from ..retrain import current_profile
 from ..sample_class import write_class

@@ -20,7 +20,7 @@ from .. import submission_files as files
 from ..atomic import write_text
 from ..data import data_dir
 from ..checks import CHECKS
-from ..checks.registry import kernel_checks
+from ..checks import kernel_checks
 from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX, SKIPPED_CELLS_KEY
 from ..sandbox import bwrap as sandbox
 from ..sandbox import scratch as scratch_mod

@@ -10,7 +10,7 @@ import io
 
 from ..assignment import current
 from ..checks import CHECKS, CheckResult, ExtractedSubject
-from ..checks.registry import kernel_checks
+from ..checks import kernel_checks
 from ..checks.inputs import GradingInputs
 from .records import Observations, clean_text
 from .results import bounded_flags

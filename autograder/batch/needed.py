@@ -32,6 +32,7 @@ import symtable
 import textwrap
 from dataclasses import dataclass, field
 
+from ..checks import checks_of
 from . import cell_code
 from .cell_code import PARSE_LOCK, MAX_SOURCE    # noqa: F401  (MAX_SOURCE: the analysis's bound too)
 from .suspicious import installed_top_level
@@ -1001,7 +1002,7 @@ def check_reads(assignment):
     exercise's builders and what their arguments are computed from; a check calling the
     student's code, the names its observation reads. Unknowable when a name cannot be listed."""
     out = {}
-    for name, check in assignment.all_checks.items():
+    for name, check in checks_of(assignment).items():
         names = set()
         if check.observe is not None:
             names |= _names_read(check.observe, set())

@@ -6,8 +6,10 @@ its hidden ones (``hidden``: honesty, the split) and the accuracy checks (``accu
 derived from the assignment's declaration) exist only where the grader is installed.
 """
 from . import exercise1, exercise2, exercise3  # noqa: F401,I001  (Module 07's, in exercise order)
-from .registry import CHECKS, Check, get_check
+from .in_force import CHECKS, checks_of, get_check, kernel_checks
+from .registry import Check
 from .result import CheckResult
 from .subject import ExtractedSubject, Problem, Subject
 
-__all__ = ["CHECKS", "Check", "CheckResult", "ExtractedSubject", "Problem", "Subject", "get_check"]
+__all__ = ["CHECKS", "Check", "CheckResult", "ExtractedSubject", "Problem", "Subject", "checks_of", "get_check",
+           "kernel_checks"]

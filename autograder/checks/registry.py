@@ -13,7 +13,6 @@ through nbgrader's numeric test-cell output).
 The source notebook's test cells carry the same names and points (a test keeps them equal).
 """
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .inputs import GradingInputs
@@ -126,34 +125,3 @@ def check(name, *, exercise, points, description, hidden=False, from_model=False
     return register
 
 
-class _Current(Mapping):
-    """``CHECKS``: the checks of the assignment in force, in its order (read at each use, so a
-    grader that activates another course's assignment sees that one's)."""
-
-    def _checks(self):
-        from ..assignment import current
-        return current().all_checks
-
-    def __getitem__(self, name):
-        return self._checks()[name]
-
-    def __iter__(self):
-        return iter(self._checks())
-
-    def __len__(self):
-        return len(self._checks())
-
-
-CHECKS = _Current()
-
-
-def kernel_checks():
-    """The names of the checks of the assignment in force that the kernel observes."""
-    return tuple(name for name, check in CHECKS.items() if not check.from_model)
-
-
-def get_check(name):
-    try:
-        return CHECKS[name]
-    except KeyError:
-        raise KeyError(f"Unknown check {name!r}. Known checks: {', '.join(CHECKS)}") from None

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder.batch import records
-from autograder.checks.registry import kernel_checks
+from autograder.checks import kernel_checks
 
 KERNEL_CHECKS = kernel_checks()
 from autograder.batch.judge import judge_safely
