@@ -43,11 +43,9 @@ def _course_dir(path):
                         "run from the repository root or pass --course DIR")
     try:
         activate(course)
-        overridden = apply(course)
+        apply(course)       # a batch says what the environment overrides, with its profile
     except (SpecError, SettingsError) as exc:
         raise UserError(f"{course}/nbgrader_config.py: {exc}") from None
-    for line in overridden:
-        print(line, file=sys.stderr)
     return course
 
 

@@ -305,8 +305,6 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
         overridden = retrain_settings.apply(course_dir)
     except retrain_settings.SettingsError as exc:
         raise BatchError(f"{course_dir}/nbgrader_config.py: {exc}") from None
-    for line in overridden if show_progress else ():
-        print(line, file=sys.stderr, flush=True)
     box, batch = settings(course_dir)
     if not sandboxed:
         box.enabled = False
@@ -319,7 +317,9 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     everyone = discover(course_dir)
     found = select(everyone, students)
     from ..retrain.protocols import PROFILE_VARIABLE, profile_line
-    if show_progress:
+    if show_progress:       # after the refusals: a refusal is one line
+        for line in overridden:
+            print(line, file=sys.stderr, flush=True)
         print(profile_line(), file=sys.stderr, flush=True)
         print(EXECUTE_LINES[batch.execute], file=sys.stderr, flush=True)
     os.environ[PROFILE_VARIABLE] = current_profile()    # one profile for the whole batch
