@@ -3,7 +3,8 @@ notebook) and the cell analysis (``needed.analyze``, on the notebook the grader 
 Python IPython runs (its own transformation of magics into calls), then ``ast`` and ``symtable``.
 
 Read once per text: a student's solution cells are the same text in both notebooks, and the
-analysis reads each cell twice, so the reading is kept (by text, for the last few hundred cells).
+analysis reads each cell twice, so the reading is kept (by text, for the last few hundred cells
+of up to ``KEPT_SOURCE`` characters).
 Bounded as every byte from a submission must be: a cell longer than ``MAX_SOURCE`` characters or
 nested past what the parser handles is ``Unreadable`` with the reason, never an exception of
 another kind. The trees are shared: no reader may change one.
@@ -62,8 +63,18 @@ def parse(code):
                              type(exc).__name__) from None
 
 
-@functools.lru_cache(maxsize=512)
+KEPT_SOURCE = 20_000        # characters: longer cells are read again rather than kept (a class
+                            # of crafted notebooks must not fill the grader's memory with trees)
+
+
 def read(source):
     """The ``CellCode`` of a cell's text, or Unreadable."""
+    return _kept(source) if len(source) <= KEPT_SOURCE else _read(source)
+
+
+def _read(source):
     python = python_source(source)
     return CellCode(python, *parse(python))
+
+
+_kept = functools.lru_cache(maxsize=512)(_read)

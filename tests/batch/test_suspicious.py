@@ -91,8 +91,8 @@ def test_the_scan_and_the_cell_analysis_read_each_cell_once():
     from autograder.batch import cell_code, needed
     cells = ["import numpy as np", "x = np.arange(3)", "y = x + 1", "x = np.arange(3)"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    cell_code.read.cache_clear()
+    cell_code._kept.cache_clear()
     scan(nb)
     needed.analyze(nb)
-    info = cell_code.read.cache_info()
+    info = cell_code._kept.cache_info()
     assert (info.misses, info.hits) == (3, 5), info
