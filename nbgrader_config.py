@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # Feedback shows each check's message, never the code of the hidden tests.
 c.GenerateFeedback.preprocessors = [
-    "autograder.feedback_filters.ShortenHiddenTracebacks",
+    "autograder.course.feedback_filters.ShortenHiddenTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

@@ -41,6 +41,7 @@ def _course_dir(path):
     if not os.path.isfile(os.path.join(course, "nbgrader_config.py")):
         raise UserError(f"{course} is not the course directory (no nbgrader_config.py): "
                         "run from the repository root or pass --course DIR")
+    _refuse_moved_names(course)
     try:
         activate(course)
         apply(course)       # a batch says what the environment overrides, with its profile
@@ -51,6 +52,20 @@ def _course_dir(path):
 
 class UserError(Exception):
     pass
+
+
+# Modules a course's nbgrader_config.py may name that have moved: nbgrader would fail on them later,
+# with a traceback of its own.
+MOVED = {"autograder.feedback_filters": ("autograder.course.feedback_filters", "c.GenerateFeedback.preprocessors")}
+
+
+def _refuse_moved_names(course):
+    """A UserError when ``course``'s nbgrader_config.py names a module under the path it left."""
+    with open(os.path.join(course, "nbgrader_config.py"), encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    for old, (new, where) in MOVED.items():
+        if old in text:
+            raise UserError(f"{course}/nbgrader_config.py names {old}, which moved: write {new} instead (in {where})")
 
 
 def _graded_course_dir(path):
@@ -65,7 +80,7 @@ def score_table(rows, checks=False, totals=None):
     ``checks``), and with ``totals`` (``lms.totals``) the written, late and total columns
     nbgrader's gradebook adds; about 80 columns wide unless ``checks``."""
     from .checks import CHECKS
-    from .export import check_names
+    from .course.export import check_names
     names = check_names()
     if checks:
         groups = [(n, [n]) for n in names]
@@ -92,7 +107,7 @@ def score_table(rows, checks=False, totals=None):
 
 
 def print_scores(rows, expected=None, checks=False, totals=None):
-    from .terminal import console, inert, table
+    from .common.terminal import console, inert, table
     header, body = score_table(rows, checks, totals)
     out = console(sys.stdout, wide=checks)
     out.print(table(None, header, body, right=tuple(header[1:])))
@@ -121,7 +136,7 @@ def _grade(course, args):
 
 
 def print_summary(summary):
-    from .terminal import console, inert, table
+    from .common.terminal import console, inert, table
     print = _inert_print(inert)
     r, t, e = summary["retraining"], summary["timings"], summary.get("executions") or {}
     print(f"Graded {summary['students']} submissions in {summary['wall_s']:.0f} s "
@@ -178,9 +193,9 @@ def _inert_print(inert):
 
 
 def cmd_demo(args):
-    from . import nbgrader_steps as steps
-    from .gradebook import read_scores
-    from .sample_class import SAMPLES, write_samples
+    from .course import nbgrader_steps as steps
+    from .course.gradebook import read_scores
+    from .tools.sample_class import SAMPLES, write_samples
     course = _course_dir(args.course)
     students = args.student or list(SAMPLES)
     start = time.perf_counter()
@@ -203,7 +218,7 @@ def cmd_demo(args):
     ok = print_scores(rows, expected, checks=args.checks)
     print()
     if args.nbgrader:
-        from .export import write_grades_csv
+        from .course.export import write_grades_csv
         print(f"Grades: {write_grades_csv(rows, os.path.join(course, 'exports', 'grades.csv'))}")
     else:
         print_summary(summary)
@@ -213,7 +228,7 @@ def cmd_demo(args):
 
 def cmd_grade(args):
     from .assignment import current
-    from .gradebook import read_scores
+    from .course.gradebook import read_scores
     course = _course_dir(args.course)
     if args.source and not os.path.lexists(args.source):
         # nbgrader's habit: `grade ASSIGNMENT`; this course grades one assignment.
@@ -300,9 +315,9 @@ def _require_assignment(course):
 
 
 def cmd_release(args):
-    from . import nbgrader_steps as steps
+    from .course import nbgrader_steps as steps
     from .assignment import current
-    from .student_package import build
+    from .instructor.student_package import build
     course = _course_dir(args.course)
     steps.generate_assignment(course)
     name = current().name
@@ -314,7 +329,7 @@ def cmd_release(args):
 
 
 def cmd_gradescope_bundle(args):
-    from .gradescope import bundle
+    from .instructor.gradescope import bundle
     course = _course_dir(args.course)
     out = args.out or os.path.join(course, "exports", "autograder.zip")
     try:
@@ -327,7 +342,7 @@ def cmd_gradescope_bundle(args):
 
 
 def cmd_samples(args):
-    from .sample_class import write_class, write_samples
+    from .tools.sample_class import write_class, write_samples
     if args.class_size:
         for student, (kind, detail) in write_class(_course_dir(args.course), args.class_size).items():
             print(f"{student}: {kind} {detail}")
@@ -338,16 +353,16 @@ def cmd_samples(args):
 
 
 def cmd_scores(args):
-    from .gradebook import read_scores
+    from .course.gradebook import read_scores
     course = _graded_course_dir(args.course)
-    from .lms import totals
+    from .course.lms import totals
     print_scores(read_scores(course, args.student or None), checks=args.checks,
                  totals={t.student: t for t in totals(course)})
     return 0
 
 
 def cmd_collect(args):
-    from .collect import CollectError, collect, describe
+    from .instructor.collect import CollectError, collect, describe
     try:
         placed = collect(args.source, _course_dir(args.course), replace=args.replace,
                          roster=getattr(args, "roster", None), tz=getattr(args, "timezone", None) or "UTC")
@@ -359,15 +374,15 @@ def cmd_collect(args):
 
 
 def cmd_export(args):
-    from .export import write_grades_csv
-    from .gradebook import read_scores
+    from .course.export import write_grades_csv
+    from .course.gradebook import read_scores
     course = _graded_course_dir(args.course)
     if args.format == "checks":
         print(write_grades_csv(read_scores(course, args.student or None),
                                args.out or os.path.join(course, "exports", "grades.csv")))
         return 0
     from .course_config import Course, load_config
-    from .lms import write_export
+    from .course.lms import write_export
     out = args.out or os.path.join(course, "exports", f"totals-{args.format}.csv")
     path, warnings = write_export(course, args.format, out, Course(config=load_config(course)).lms_assignment_id)
     for line in warnings:
@@ -377,7 +392,7 @@ def cmd_export(args):
 
 
 def cmd_feedback(args):
-    from .lms import feedback_bundle, totals
+    from .course.lms import feedback_bundle, totals
     course = _graded_course_dir(args.course)
     try:
         graded = totals(course)
@@ -426,14 +441,14 @@ def cmd_cache(args):
 
 def cmd_bench(args):
     import json
-    from .retrain.bench import run
+    from .tools.bench_retrain import run
     print(json.dumps(run(args.profile, log=lambda m: print(m, file=sys.stderr)), indent=1))
     return 0
 
 
 def cmd_bench_batch(args):
     import json
-    from .batch.bench import run
+    from .tools.bench_batch import run
     _course_dir(args.course)
     print(json.dumps(run(args.students, args.workers, log=lambda m: print(m, file=sys.stderr)), indent=1))
     return 0
@@ -441,10 +456,10 @@ def cmd_bench_batch(args):
 
 def cmd_bench_margins(args):
     import json
-    from .retrain.margins import run
+    from .tools.margins import run
     _course_dir(args.course)
     if args.tie:
-        from .retrain.margins import tie
+        from .tools.margins import tie
         print(json.dumps(tie(log=lambda m: print(m, file=sys.stderr)), indent=1))
         return 0
     print(json.dumps(run(args.profile, names=args.variant), indent=1))
@@ -564,7 +579,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.command in NATIVE_LOGGING_COMMANDS:
-        from .terminal import quiet_native_import
+        from .common.terminal import quiet_native_import
         quiet_native_import("tensorflow")
     try:
         return args.func(args)
@@ -572,7 +587,7 @@ def main(argv=None):
         print(f"autograder: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
-        from .nbgrader_steps import NbgraderError
+        from .course.nbgrader_steps import NbgraderError
         if isinstance(exc, NbgraderError):
             print(f"autograder: error: {exc}", file=sys.stderr)
             return 1

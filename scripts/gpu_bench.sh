@@ -18,5 +18,5 @@ export KERAS_BACKEND="${KERAS_BACKEND:-jax}" AUTOGRADER_RETRAIN_SANDBOX="${AUTOG
 export AUTOGRADER_CACHE_DIR="${AUTOGRADER_CACHE_DIR:-$OUT/cache}" XLA_PYTHON_CLIENT_PREALLOCATE=false
 parts=()
 for part in "$@"; do parts+=(--part "$part"); done
-exec python3 -m autograder.retrain.gpu_bench --scale "${SCALE:-device}" --deadline-s "${DEADLINE_S:-480}" \
+exec python3 -m autograder.tools.gpu_bench --scale "${SCALE:-device}" --deadline-s "${DEADLINE_S:-480}" \
   --out "$OUT/gpu_bench.json" "${parts[@]}"

@@ -32,7 +32,7 @@ nbgrader release_assignment regularization
   # (the student works; here: the sample answers of `missing_l2`)
   python - <<'EOF'
 import nbformat, os
-from autograder.sample_class import SAMPLES, build_submission
+from autograder.tools.sample_class import SAMPLES, build_submission
 course = os.environ["COURSE"]
 release = nbformat.read(f"{course}/release/regularization/regularization.ipynb", 4)
 source = nbformat.read(f"{course}/source/regularization/regularization.ipynb", 4)
@@ -45,7 +45,7 @@ nbgrader collect regularization
 step "3b. An LMS download: Canvas' zip of two students, with the class roster"
 python - <<'EOF'
 import nbformat, os, zipfile
-from autograder.sample_class import SAMPLES, build_submission
+from autograder.tools.sample_class import SAMPLES, build_submission
 course = os.environ["COURSE"]
 release = nbformat.read(f"{course}/release/regularization/regularization.ipynb", 4)
 source = nbformat.read(f"{course}/source/regularization/regularization.ipynb", 4)

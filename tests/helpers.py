@@ -5,7 +5,7 @@ import sys
 import nbformat
 
 from autograder.checks import CHECKS, Subject
-from autograder.sample_class import apply_edits, solution_cells
+from autograder.tools.sample_class import apply_edits, solution_cells
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCE = os.path.join(REPO, "source", "regularization", "regularization.ipynb")
@@ -74,7 +74,7 @@ def make_course(root, config=""):
     """A course directory under ``root``: the repository's source, release and configuration
     (``config`` appended), with the assignment generated in its gradebook."""
     import shutil
-    from autograder.nbgrader_steps import generate_assignment
+    from autograder.course.nbgrader_steps import generate_assignment
     course = root / "course"
     course.mkdir()
     for name in ("source", "release"):

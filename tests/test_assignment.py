@@ -94,7 +94,7 @@ def test_the_cli_names_a_course_whose_spec_cannot_be_loaded(tmp_path):
 
 
 def test_a_gradescope_bundle_of_another_course_ships_its_spec_checks_and_reference(tmp_path):
-    from autograder.gradescope import course_files
+    from autograder.instructor.gradescope import course_files
     course = tmp_path / "l2course"
     shutil.copytree(FIXTURE, course)
     activate(str(course))

@@ -66,9 +66,9 @@ def test_the_score_table_fits_100_columns_per_exercise_and_shows_what_the_gradeb
     import io
     from autograder.checks import CHECKS
     from autograder.cli import score_table
-    from autograder.gradebook import StudentScores
-    from autograder.lms import Total
-    from autograder.terminal import console, table
+    from autograder.course.gradebook import StudentScores
+    from autograder.course.lms import Total
+    from autograder.common.terminal import console, table
     row = StudentScores("a-rather-long-student-id")
     row.scores = {n: (c.points, c.points) for n, c in CHECKS.items()}
     row.scores["ex2_bn_before"] = (0.0, 3.0)
@@ -91,3 +91,14 @@ def test_feedback_with_nothing_graded_says_what_to_do(course):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "nothing is graded yet" in proc.stderr and "`autograder grade`" in proc.stderr
     assert "No notebooks were matched" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_a_course_config_naming_the_old_feedback_filters_is_refused_in_one_line(tmp_path, capsys):
+    from autograder.cli import main
+    (tmp_path / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.GenerateFeedback.preprocessors = ["autograder.feedback_filters.ShortenHiddenTracebacks"]\n')
+    assert main(["--course", str(tmp_path), "scores"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert (f"{tmp_path}/nbgrader_config.py names autograder.feedback_filters, which moved: write "
+            "autograder.course.feedback_filters instead (in c.GenerateFeedback.preprocessors)") in err

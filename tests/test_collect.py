@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder.batch.timestamps import read_timestamp
-from autograder.collect import CollectError, collect, student_id
+from autograder.instructor.collect import CollectError, collect, student_id
 
 
 def _submitted(course, sid):

@@ -5,10 +5,10 @@ import hashlib
 import nbformat
 import pytest
 
-from autograder import nbgrader_steps
+from autograder.course import nbgrader_steps
 from autograder.checks import CHECKS
-from autograder.gradebook import read_scores
-from autograder.sample_class import SAMPLES, write_samples
+from autograder.course.gradebook import read_scores
+from autograder.tools.sample_class import SAMPLES, write_samples
 
 # The reference solution but for a weak CIFAR model and a patched fit (the reference itself,
 # crashes and the rest: tests/checks, tests/batch, tests/hostile).

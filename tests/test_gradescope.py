@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from autograder.checks import CHECKS
-from autograder.gradescope import bundle
+from autograder.instructor.gradescope import bundle
 from tests.helpers import REPO, make_course
 from tests.hostile.corpus import R, Case, expected_points, models3, write
 

@@ -5,9 +5,9 @@ import io
 import nbformat
 from rich.console import Console
 
-from autograder.feedback_filters import CONTENT_POLICY, inert_cells, seal_html
-from autograder.gradescope import sandbox_choice
-from autograder.terminal import inert, table
+from autograder.course.feedback_filters import CONTENT_POLICY, inert_cells, seal_html
+from autograder.instructor.gradescope import sandbox_choice
+from autograder.common.terminal import inert, table
 
 HOSTILE = "[/bold] [link=javascript:alert(1)]x[/link] \x1b]0;owned\x07\x1b[2J end"
 
@@ -54,7 +54,7 @@ def test_gradescope_sandboxes_whenever_bubblewrap_runs_and_fails_closed_without_
 
 
 def test_csv_cells_that_would_be_formulas_are_text():
-    from autograder.export import spreadsheet_safe
+    from autograder.course.export import spreadsheet_safe
     assert spreadsheet_safe("=HYPERLINK(\"http://x\",\"y\")") == "'=HYPERLINK(\"http://x\",\"y\")"
     assert spreadsheet_safe("@SUM(A1)").startswith("'") and spreadsheet_safe("-1.5") == "-1.5"
     assert spreadsheet_safe("jdoe") == "jdoe" and spreadsheet_safe("ex1_rates (-1): x") == "ex1_rates (-1): x"
@@ -74,7 +74,7 @@ def test_script_links_in_markdown_and_hidden_test_marks_in_a_students_cells_are_
 def test_a_crafted_stderr_line_is_kept_without_a_pattern_that_backtracks():
     """The old pattern took seconds per line of repeated joblib phrases (quadratic); plain text
     tests now, and lines longer than the library's are never its noise."""
-    from autograder.feedback_filters import is_grader_noise
+    from autograder.course.feedback_filters import is_grader_noise
     assert not is_grader_noise("joblib/_multiprocessing_helpers.py:1: UserWarning: " * 5000)
     assert not is_grader_noise(("joblib/_multiprocessing_helpers.py:1: UserWarning: " * 38)[:1999])
     assert is_grader_noise("/x/joblib/_multiprocessing_helpers.py:44: UserWarning: [Errno 38] Function not "

@@ -1,21 +1,22 @@
 """Arrows run downward: each side of the grader imports only what lies below it, read from the
 sources (every import, function-local ones included), in milliseconds.
 
-From the bottom: the student package (what ``autograder release`` ships, ``student_package.FILES``)
-and the kernel's side; the sandbox (knows no grader: what it hides is handed to it); the
-retraining; the batch; the instructor's commands. Tools (benchmarks, sample classes) may read
-anything; nothing but the command line reads them."""
+From the bottom: the common helpers (``autograder.common``: nothing of the grader), the student
+package (what ``autograder release`` ships, ``student_package.FILES``) and the kernel's side; the
+readers of what a submission controls (``autograder.untrusted``); the sandbox (knows no grader:
+what it hides is handed to it); the retraining; the course's nbgrader files (``autograder.course``);
+the batch; the instructor's commands (``autograder.instructor``) and the command line. Tools
+(``autograder.tools``: benchmarks, sample classes) may read anything; nothing but the command
+line reads them. The top level of the package holds the student package and the command line."""
 import ast
 import os
 
 import pytest
 
-from autograder import student_package
+from autograder.instructor import student_package
 
 PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autograder")
 STUDENT = {f[:-3].replace("/", ".").removesuffix(".__init__") for f in student_package.FILES}
-TOOLS = {"autograder.batch.bench", "autograder.retrain.bench", "autograder.retrain.gpu_bench",
-         "autograder.retrain.margins", "autograder.sample_class"}
 
 
 def _module(path):
@@ -54,6 +55,14 @@ def import_graph():
 GRAPH = import_graph()
 
 
+def within(module, *sides):
+    """``module`` is one of ``sides`` or lies inside one (a package)."""
+    return any(module == side or module.startswith(side + ".") for side in sides)
+
+
+TOOLS = {m for m in GRAPH if within(m, "autograder.tools")}
+
+
 def arrows(source):
     return sorted((m, t) for m, ts in GRAPH.items() if source(m) for t in ts)
 
@@ -73,24 +82,49 @@ def test_the_kernel_side_imports_only_itself_and_the_student_package():
 
 
 def test_the_sandbox_knows_no_grader():
-    allowed = ("autograder.sandbox", "autograder.kernel.channel", "autograder.submission_files")
+    allowed = ("autograder.sandbox", "autograder.kernel.channel", "autograder.untrusted.files")
     assert [(m, t) for m, t in arrows(lambda m: m.startswith("autograder.sandbox"))
             if not (t == "autograder" or t.startswith(allowed))] == []
 
 
+def test_the_common_helpers_import_nothing_of_the_grader():
+    assert arrows(lambda m: within(m, "autograder.common")) == []
+
+
+# The one module above: the JSON depth bound the retraining's config check uses too.
+UNTRUSTED_READS = ("autograder.common", "autograder.untrusted", "autograder.retrain.safety")
+
+
+def test_the_readers_of_untrusted_files_import_only_the_common_helpers_and_the_student_package():
+    assert [(m, t) for m, t in arrows(lambda m: within(m, "autograder.untrusted"))
+            if not (within(t, *UNTRUSTED_READS) or t in STUDENT)] == []
+
+
 @pytest.mark.parametrize("side, above", [
-    ("autograder.retrain", ("autograder.batch", "autograder.cli", "autograder.collect", "autograder.lms",
-                            "autograder.gradebook", "autograder.gradescope", "autograder.nbgrader_steps")),
-    ("autograder.checks", ("autograder.batch", "autograder.retrain.runner", "autograder.cli", "autograder.collect",
-                           "autograder.gradebook", "autograder.gradescope", "autograder.nbgrader_steps")),
-    ("autograder.batch", ("autograder.cli", "autograder.gradescope")),
+    ("autograder.retrain", ("autograder.batch", "autograder.cli", "autograder.course", "autograder.instructor")),
+    ("autograder.checks", ("autograder.batch", "autograder.retrain.runner", "autograder.cli", "autograder.course",
+                           "autograder.instructor")),
+    ("autograder.course", ("autograder.batch", "autograder.instructor", "autograder.cli")),
+    ("autograder.batch", ("autograder.instructor", "autograder.cli")),
 ])
 def test_no_arrow_runs_up(side, above):
-    assert [(m, t) for m, t in arrows(lambda m: m.startswith(side) and m not in TOOLS) if t.startswith(above)] == []
+    assert [(m, t) for m, t in arrows(lambda m: within(m, side) and m not in TOOLS) if within(t, *above)] == []
 
 
 def test_only_the_command_line_reads_the_tools():
     assert [(m, t) for m, t in arrows(lambda m: m not in TOOLS and m != "autograder.cli") if t in TOOLS] == []
+
+
+def test_only_the_command_line_and_the_tools_read_the_instructors_commands():
+    """(The Gradescope autograder runs the batch: the instructor's commands may read it.)"""
+    assert [(m, t) for m, t in arrows(lambda m: not within(m, "autograder.instructor", "autograder.cli", *TOOLS))
+            if within(t, "autograder.instructor")] == []
+
+
+def test_the_top_level_holds_the_student_package_and_the_command_line():
+    top = sorted(n for n in os.listdir(PACKAGE) if n.endswith(".py"))
+    shipped = [f.removeprefix("autograder/") for f in student_package.FILES if f.count("/") == 1]
+    assert top == sorted(shipped + ["cli.py", "__main__.py"])
 
 
 def strongly_connected(graph):

@@ -6,8 +6,8 @@ import sys
 KERNEL_SIDE = ("autograder.kernel.observe", "autograder.kernel.tamper_probe", "autograder.kernel.output_cap",
                "autograder.notebook", "autograder.data", "autograder.budget", "autograder.checks")
 TRUSTED = ("autograder.batch", "autograder.sandbox", "autograder.retrain.runner", "autograder.retrain.worker",
-           "autograder.retrain.cache", "autograder.retrain.calibrate", "autograder.collect",
-           "autograder.gradebook", "autograder.export", "nbgrader", "ray")
+           "autograder.retrain.cache", "autograder.retrain.calibrate", "autograder.instructor.collect",
+           "autograder.course.gradebook", "autograder.course.export", "nbgrader", "ray")
 
 
 def test_the_kernel_side_imports_nothing_of_the_trusted_grader():

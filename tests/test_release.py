@@ -4,7 +4,7 @@ import os
 import nbformat
 import pytest
 
-from autograder import nbgrader_steps
+from autograder.course import nbgrader_steps
 from autograder.checks import CHECKS
 
 from tests.helpers import REPO, SOURCE

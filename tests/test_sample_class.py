@@ -1,6 +1,6 @@
 """The generated sample class: realistic, deterministic, and with a known grade for everyone."""
 from autograder.checks import CHECKS
-from autograder.sample_class import class_roster, expected_lost, write_class
+from autograder.tools.sample_class import class_roster, expected_lost, write_class
 
 
 def test_a_generated_class_has_mistakes_copies_and_broken_files():

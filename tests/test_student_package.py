@@ -13,8 +13,8 @@ from nbclient import NotebookClient
 
 from autograder.assignment import current
 from autograder.checks import CHECKS
-from autograder.sample_class import SAMPLES, build_submission
-from autograder.student_package import build, wheel_name
+from autograder.tools.sample_class import SAMPLES, build_submission
+from autograder.instructor.student_package import build, wheel_name
 from tests.helpers import REPO, SOURCE
 
 RELEASE = os.path.join(REPO, "release", "regularization", "regularization.ipynb")

@@ -8,8 +8,8 @@ import stat
 import nbformat
 import pytest
 
-from autograder import notebook_metadata
-from autograder import submission_files as files
+from autograder.untrusted import metadata
+from autograder.untrusted import files
 from autograder.batch import integrity
 from autograder.batch.execute import SubmissionUnreadable, read_submission
 from autograder.batch.journal import submission_hash
@@ -148,11 +148,11 @@ def test_metadata_of_the_wrong_type_is_repaired_from_the_release(bad):
                         "schema_version": 3})
     nb = _nb_with(bad)
     nb.cells[0].id = release.cells[0].id
-    repairs = notebook_metadata.repair(nb, release)
-    assert notebook_metadata.grade_id(nb.cells[0]) == "ex1_rates" and "restored" in repairs[0]
+    repairs = metadata.repair(nb, release)
+    assert metadata.grade_id(nb.cells[0]) == "ex1_rates" and "restored" in repairs[0]
     nb = _nb_with(bad)                       # no cell of the release to align it with: removed
     nb.cells[0].source = "something else"
-    repairs = notebook_metadata.repair(nb, release)
+    repairs = metadata.repair(nb, release)
     assert "nbgrader" not in nb.cells[0].metadata and "removed" in repairs[0]
 
 
@@ -161,10 +161,10 @@ def test_cells_and_notebook_metadata_of_the_wrong_type_are_repaired_or_refused()
     nb.metadata = "not a mapping"
     nb.cells[0].metadata = 7
     nb.cells.append({"cell_type": "weird"})
-    repairs = notebook_metadata.repair(nb)
+    repairs = metadata.repair(nb)
     assert len(nb.cells) == 1 and nb.cells[0].metadata == {} and nb.metadata == {} and len(repairs) == 3
-    with pytest.raises(notebook_metadata.MetadataUnusable):
-        notebook_metadata.repair({"cells": "x"})
+    with pytest.raises(metadata.MetadataUnusable):
+        metadata.repair({"cells": "x"})
 
 
 def test_saved_outputs_of_the_wrong_shape_are_left_out_and_bad_unicode_replaced():
@@ -179,7 +179,7 @@ def test_saved_outputs_of_the_wrong_shape_are_left_out_and_bad_unicode_replaced(
     nb = nbformat.from_dict({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
         {"cell_type": "code", "source": "pass", "metadata": {}, "execution_count": 1, "outputs": outputs},
         {"cell_type": "markdown", "source": "bad \udc80 text", "metadata": {}}]})
-    repairs = notebook_metadata.repair(nb)
+    repairs = metadata.repair(nb)
     assert repairs == ["cell 1's saved outputs held 5 malformed one(s): left out",
                        "the notebook held text that is not valid Unicode (lone surrogates): replaced by '?'"]
     assert nb.cells[0].outputs == [{"output_type": "stream", "name": "stdout", "text": "ab"},
@@ -192,8 +192,8 @@ def test_saved_outputs_of_the_wrong_shape_are_left_out_and_bad_unicode_replaced(
 def test_a_notebook_with_more_text_than_any_student_writes_is_refused():
     big = {"cells": [{"cell_type": "code", "source": "x = 1\n" * 20_000, "metadata": {}, "outputs": []}
                      for _ in range(5)], "metadata": {}}
-    with pytest.raises(notebook_metadata.MetadataUnusable, match="600000 characters; notebooks of at most 500000"):
-        notebook_metadata.repair(nbformat.from_dict(big))
+    with pytest.raises(metadata.MetadataUnusable, match="600000 characters; notebooks of at most 500000"):
+        metadata.repair(nbformat.from_dict(big))
 
 
 def test_a_path_too_long_for_the_scratch_copy_is_left_behind_with_its_reason(tmp_path):

@@ -2,8 +2,8 @@
 
 The notebook runs as nbgrader would run it (NBGRADER_EXECUTION set), in the grader's copy of
 the submission's folder, each test cell replaced by an observation of its check; what the
-sandbox reports comes back through a pipe and is validated (``records``) before use.
-Input: the submission's folder. Output: an ``ExecutionResult`` dict (JSON) and, in the
+sandbox reports comes back through a pipe and is validated (``untrusted.sandbox_output``) before
+use. Input: the submission's folder. Output: an ``ExecutionResult`` dict (JSON) and, in the
 student's work folder, the executed notebook.
 """
 import functools
@@ -15,9 +15,8 @@ import tempfile
 import nbformat
 
 from ..assignment import NAME_VARIABLE, SPEC_PATH_VARIABLE, SPEC_VARIABLE, current, spec_paths
-from .. import notebook_metadata
-from .. import submission_files as files
-from ..atomic import write_text
+from ..untrusted import files, metadata, sandbox_output
+from ..common.atomic import write_text
 from ..data import data_dir
 from ..checks import CHECKS
 from ..checks import kernel_checks
@@ -25,7 +24,7 @@ from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX, SKIPPED_CELL
 from ..sandbox import bwrap as sandbox
 from ..sandbox import scratch as scratch_mod
 from ..retrain.private import hidden_paths
-from . import needed, records
+from . import needed
 from .results import MAX_FLAGS, Flag, bounded_flags, execution_result
 
 OBSERVE_CELL = OBSERVE_PREFIX + ', fromlist=["observe"]).observe({name!r}, globals(), {seed})'
@@ -36,8 +35,8 @@ MAX_RESULT_BYTES = 50 * 2**20
 @functools.lru_cache(maxsize=8)
 def _source_ids(path, _mtime):
     nb = nbformat.read(path, as_version=4)
-    return frozenset(notebook_metadata.grade_id(c) for c in nb.cells
-                     if notebook_metadata.nbgrader(c).get("solution") or notebook_metadata.nbgrader(c).get("grade"))
+    return frozenset(metadata.grade_id(c) for c in nb.cells
+                     if metadata.nbgrader(c).get("solution") or metadata.nbgrader(c).get("grade"))
 
 
 def own_ids(course_dir=None):
@@ -60,9 +59,9 @@ class SubmissionUnreadable(ValueError):
 def read_submission(path, course_dir=None, repairs=None):
     """The submission as an nbformat v4 notebook, or SubmissionUnreadable saying why not.
 
-    Read through ``submission_files`` below the course directory: the notebook, or a folder
+    Read through ``untrusted.files`` below the course directory: the notebook, or a folder
     above it, that is a link, a device or a FIFO is refused, never followed or opened; its
-    metadata is then type-checked (``notebook_metadata.repair``), each repair appended to
+    metadata is then type-checked (``untrusted.metadata.repair``), each repair appended to
     ``repairs``."""
     try:
         data = files.read_path(path, MAX_RESULT_BYTES, base=course_dir)
@@ -82,14 +81,14 @@ def read_submission(path, course_dir=None, repairs=None):
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:
         raise SubmissionUnreadable(f"the submitted file is not a valid notebook ({type(exc).__name__}: "
-                                   f"{records.clean_text(exc, 200)}); download it again from Jupyter with "
+                                   f"{sandbox_output.clean_text(exc, 200)}); download it again from Jupyter with "
                                    "File > Download") from None
     try:
-        made = notebook_metadata.repair(nb, _release(course_dir))
-    except notebook_metadata.MetadataUnusable as exc:
+        made = metadata.repair(nb, _release(course_dir))
+    except metadata.MetadataUnusable as exc:
         raise SubmissionUnreadable(str(exc)) from None
     ours = own_ids(course_dir)
-    if not any(notebook_metadata.grade_id(c) in ours for c in nb.cells):
+    if not any(metadata.grade_id(c) in ours for c in nb.cells):
         raise SubmissionUnreadable("the notebook has none of this assignment's test cells: was "
                                    "the notebook of another assignment submitted?")
     if repairs is not None:
@@ -118,18 +117,18 @@ def restore_locked(nb, release):
     release gets the release's source and type back. Returns the grade ids restored."""
     if release is None:
         return []
-    locked = {notebook_metadata.grade_id(c): c for c in release.cells
-              if notebook_metadata.nbgrader(c).get("locked") and notebook_metadata.grade_id(c)}
+    locked = {metadata.grade_id(c): c for c in release.cells
+              if metadata.nbgrader(c).get("locked") and metadata.grade_id(c)}
     restored = []
     for index, cell in enumerate(nb.cells):
-        original = locked.get(notebook_metadata.grade_id(cell))
+        original = locked.get(metadata.grade_id(cell))
         if original is None or (cell.cell_type == original.cell_type and cell.source == original.source):
             continue
         if cell.cell_type != original.cell_type:
             outputs = {"outputs": [], "execution_count": None} if original.cell_type == "code" else {}
             nb.cells[index] = cell = nbformat.from_dict(dict(original, metadata=cell.metadata, **outputs))
         cell.source = original.source
-        restored.append(notebook_metadata.grade_id(cell))
+        restored.append(metadata.grade_id(cell))
     return restored
 
 
@@ -145,7 +144,7 @@ def prepare(nb, seed=0, mode="needed", release=None):
     restore_locked(nb, release)
     observed = {}                   # cell index -> the check observed there
     for index, cell in enumerate(nb.cells):
-        name = notebook_metadata.grade_id(cell)
+        name = metadata.grade_id(cell)
         if name in CHECKS and cell.cell_type == "code":
             cell.source = OBSERVE_CELL.format(name=name, seed=int(seed))
             cell.outputs = []
@@ -212,7 +211,7 @@ def run_prepared(scratch, prepared, *, course_dir, settings, slot=0):
     return sandbox.run(cmd, timeout=settings.submission_timeout_s, cwd=scratch,
                        cpus=settings.cpus if settings.enabled else 0.0,
                        memory_mb=settings.total_memory_mb if settings.enabled else 0, name=f"slot{slot}",
-                       channel=channel, channel_limit=records.MAX_LINE_BYTES + 2**20)
+                       channel=channel, channel_limit=sandbox_output.MAX_LINE_BYTES + 2**20)
 
 
 def execute(*, student, submission_dir, notebook_name, workdir, course_dir, settings, slot=0,
@@ -238,7 +237,7 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
                     message=f"{type(exc).__name__}: {exc}; the submission will be executed again on the next run")
     except Exception as exc:    # something in this submission the grader could not handle: its result, not the batch's end
         return dict(result, state="failed", message=f"the grader could not run this submission: "
-                                                    f"{type(exc).__name__}: {records.clean_text(exc, 300)}")
+                                                    f"{type(exc).__name__}: {sandbox_output.clean_text(exc, 300)}")
 
 
 def _scan(nb, submission_dir, notebook_name):
@@ -267,14 +266,14 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode):
         run = run_prepared(scratch, prepared, course_dir=course_dir, settings=settings, slot=slot)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    report = records.parse_channel(run.channel, kernel_checks(), truncated=run.channel_truncated)
+    report = sandbox_output.parse_channel(run.channel, kernel_checks(), truncated=run.channel_truncated)
     result["duration_s"] = run.duration_s
     if run.timed_out:
         result.update(state="timeout", message=f"the notebook ran longer than "
                                                f"{settings.submission_timeout_s} s and was stopped")
     elif not report.reported:
         result.update(state="failed", message=f"the notebook's execution ended with code {run.returncode} "
-                      f"before finishing: {records.clean_text(run.stderr[-500:], 500).strip()}")
+                      f"before finishing: {sandbox_output.clean_text(run.stderr[-500:], 500).strip()}")
     elif report.state != "completed" or report.message:
         result.update(state=report.state, message=report.message)
     observations = report.observations
@@ -318,7 +317,7 @@ def cell_errors(notebook_text):
         for output in cell.get("outputs") if isinstance(cell.get("outputs"), list) else []:
             if isinstance(output, dict) and output.get("output_type") == "error":
                 text = f"{output.get('ename')}: {output.get('evalue')}"
-                out.append({"cell": number, "error": records.clean_text(text, 200)})
+                out.append({"cell": number, "error": sandbox_output.clean_text(text, 200)})
                 break
         if len(out) >= MAX_CELL_ERRORS:
             break

@@ -22,12 +22,12 @@ from .feedback import reference_jobs
 from .grader_code import execution_code, judging_code
 from .journal import Journal, digest, grading_seed, judging_context, judging_key, submission_hash
 from .judge import judge_safely
-from .records import clean_text
+from ..untrusted.sandbox_output import clean_text
 from .results import Flag, execution_result
 from .report import class_statistics, common_mistakes, identical_groups, reference_model_key
 from .timestamps import read_timestamp
 from .pool import LocalPool, visible_gpus
-from ..terminal import StageProgress
+from ..common.terminal import StageProgress
 from .settings import Sandbox, settings
 
 

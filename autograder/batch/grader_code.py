@@ -14,10 +14,10 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # What decides an execution's record: the kernel's side, the sandbox, the checks' observations,
 # the cell plan, the code scan and how the sandbox's output is read back.
-EXECUTION_PARTS = ("kernel", "sandbox", "checks", "batch/execute.py", "batch/needed.py", "batch/records.py",
-                   "batch/results.py", "batch/suspicious.py", "batch/timestamps.py", "submission_files.py",
-                   "notebook_metadata.py", "model_description.py", "data.py", "budget.py", "notebook.py",
-                   "seeding.py", "assignment.py", "module07.py")
+EXECUTION_PARTS = ("kernel", "sandbox", "checks", "batch/execute.py", "batch/needed.py", "untrusted/sandbox_output.py",
+                   "batch/results.py", "batch/suspicious.py", "batch/timestamps.py", "untrusted/files.py",
+                   "untrusted/metadata.py", "model_description.py", "data.py", "budget.py", "notebook.py",
+                   "common/seeding.py", "assignment.py", "module07.py")
 
 
 def _sources(parts):

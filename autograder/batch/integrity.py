@@ -11,7 +11,7 @@ import sys
 
 import autograder
 
-from .. import submission_files as files
+from ..untrusted import files
 from ..retrain.private import PACKAGE_ROOT
 
 
@@ -21,7 +21,7 @@ def _marks(name, root):
     bytes it holds, and hashing gigabytes of sparse files would cost every batch minutes), what
     cannot be read as one (a link, a special file, a folder too deep, a file too large to
     hash) by the reason it was left, so a change to it still shows. Read through
-    ``submission_files``: submitted/ is the students'."""
+    ``untrusted.files``: submitted/ is the students'."""
     if not os.path.isdir(root):
         try:
             return {f"{name}:{os.path.basename(root)}": files.file_digest(os.path.dirname(root), os.path.basename(root))}

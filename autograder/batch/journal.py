@@ -12,8 +12,8 @@ import hashlib
 import json
 import os
 
-from .. import submission_files as files
-from ..atomic import write_json
+from ..untrusted import files
+from ..common.atomic import write_json
 from ..assignment import current
 from ..sandbox.scratch import submission_policy
 from .grader_code import judging_code

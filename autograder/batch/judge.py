@@ -12,7 +12,7 @@ from ..assignment import current
 from ..checks import CHECKS, CheckResult, ExtractedSubject
 from ..checks import kernel_checks
 from ..checks.inputs import GradingInputs
-from .records import Observations, clean_text
+from ..untrusted.sandbox_output import Observations, clean_text
 from .results import bounded_flags
 from ..retrain.runner import job_spec
 from .suspicious import against_grader

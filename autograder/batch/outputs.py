@@ -2,11 +2,11 @@
 student, summary.json and the instructor's report."""
 import os
 
-from ..atomic import write_json
+from ..common.atomic import write_json
 from ..checks import CHECKS
-from ..export import write_grades_csv
-from ..gradebook import read_scores
-from .records import clean_text
+from ..course.export import write_grades_csv
+from ..course.gradebook import read_scores
+from ..untrusted.sandbox_output import clean_text
 from .report import write_report
 
 EXPORTS_DIR = "exports"

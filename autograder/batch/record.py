@@ -21,10 +21,10 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
 
 from ..assignment import current
 from ..checks.result import CheckResult
-from ..feedback_filters import inert_cells, seal_feedback, without_grader_noise
-from ..lms import sync_student
-from ..nbgrader_steps import notebook_path
-from ..notebook_metadata import grade_id as grade_id_of
+from ..course.feedback_filters import inert_cells, seal_feedback, without_grader_noise
+from ..course.lms import sync_student
+from ..course.nbgrader_steps import notebook_path
+from ..untrusted.metadata import grade_id as grade_id_of
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
 from .feedback import summary_cell
 from ..course_config import load_config

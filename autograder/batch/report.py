@@ -14,11 +14,11 @@ from collections import defaultdict
 
 import jinja2
 
-from ..atomic import write_bytes, write_text
+from ..common.atomic import write_bytes, write_text
 from ..checks import CHECKS
 from ..assignment import current
 from ..retrain import current_profile
-from .records import printed_sweep
+from ..untrusted.sandbox_output import printed_sweep
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 FULL_SWEEP = 4          # a printed sweep with at least this many rates is a student's own full run
@@ -260,7 +260,7 @@ def hand_grading(course_dir):
     """{"pending": [students with answers to grade by hand], "late": {student: penalty}} from
     nbgrader's gradebook (empty when it cannot be read)."""
     try:
-        from ..lms import totals
+        from ..course.lms import totals
         rows = totals(course_dir)
     except Exception:       # noqa: BLE001  (no gradebook yet: nothing to say)
         return {"pending": [], "late": {}}

@@ -1,13 +1,13 @@
 """Typed records handed from one grading stage to the next, each built and validated here.
 
 A record crosses processes and the journal as JSON (``to_json``: a dict with a ``type`` tag);
-``from_json`` validates on the way in, as ``records.py`` does for what a sandbox hands back,
-and bounds every text a submission can reach: a student can add a line to what the instructor
-reads, not megabytes.
+``from_json`` validates on the way in, as ``untrusted/sandbox_output.py`` does for what a sandbox
+hands back, and bounds every text a submission can reach: a student can add a line to what the
+instructor reads, not megabytes.
 """
 from dataclasses import asdict, dataclass
 
-from .records import clean_text
+from ..untrusted.sandbox_output import clean_text
 
 MAX_FLAGS = 60
 SEVERITIES = ("notice", "tampering")

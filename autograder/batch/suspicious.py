@@ -13,8 +13,8 @@ import ast
 import os
 import sys
 
-from .. import submission_files as files
-from ..notebook_metadata import nbgrader
+from ..untrusted import files
+from ..untrusted.metadata import nbgrader
 from .cell_code import Unreadable, read
 from .results import Flag
 
@@ -158,7 +158,7 @@ def installed_top_level():
 def scan_folder(folder, notebook_name):
     """Flags for files shipped beside the notebook that carry a library's or the grader's name
     (the kernel imports installed modules first, so they shadow nothing, but say so). Names
-    come from ``submission_files.walk``: links, special files and names that are not UTF-8
+    come from ``untrusted.files.walk``: links, special files and names that are not UTF-8
     are the scratch copy's to report."""
     installed, flags = installed_top_level(), []
     listing = files.walk(folder, lambda rel, is_dir: "" if "/" not in rel else None, max_depth=2)

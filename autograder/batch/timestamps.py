@@ -2,7 +2,7 @@
 collection or ``autograder collect``, read here as hostile text."""
 from nbgrader.utils import parse_utc
 
-from .. import submission_files as files
+from ..untrusted import files
 
 MAX_BYTES = 100
 

@@ -5,7 +5,7 @@ import json
 import os
 import shutil
 
-from ..atomic import write_json
+from ..common.atomic import write_json
 
 CACHE_VARIABLE = "AUTOGRADER_CACHE_DIR"
 

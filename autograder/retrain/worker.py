@@ -55,7 +55,7 @@ def plain(exc):
 
 
 def run(spec):
-    from ..seeding import set_seed
+    from ..common.seeding import set_seed
     from . import datasets
     from .protocols import get_protocol
     from .safety import INPUT_DIMS, check_config, check_optimizer

@@ -9,7 +9,7 @@ home, IPython, Keras and matplotlib folders are fresh ones the grader makes afte
 import errno
 import os
 
-from .. import submission_files as files
+from ..untrusted import files
 
 # Files the grader writes into the scratch folder; a submission's own are never copied.
 GRADER_PREFIX = ".grader-"
@@ -39,7 +39,7 @@ def kernel_dirs(scratch):
 def submission_policy(rel, is_dir):
     """Why the entry at ``rel`` of a submission is not copied ('' when it is; None: left
     without a word). Links, special files, names that are not UTF-8, depth and size are
-    ``submission_files.walk``'s to refuse."""
+    ``untrusted.files.walk``'s to refuse."""
     name = os.path.basename(rel)
     top_level = "/" not in rel
     if is_dir and name in SILENT_DIRS:

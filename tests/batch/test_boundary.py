@@ -8,7 +8,7 @@ import threading
 import nbformat
 import pytest
 
-from autograder.batch import records
+from autograder.untrusted import sandbox_output
 from autograder.checks import kernel_checks
 
 KERNEL_CHECKS = kernel_checks()
@@ -16,7 +16,7 @@ from autograder.batch.judge import judge_safely
 from autograder.sandbox.scratch import copy_submission, hand_over, kernel_dirs
 from autograder.batch.suspicious import scan
 from autograder.batch.timestamps import read_timestamp
-from autograder.collect import CollectError, student_id
+from autograder.instructor.collect import CollectError, student_id
 from autograder.retrain.cache import canonical_config, job_key
 from autograder.retrain.safety import RetrainRefused, check_config, check_optimizer
 
@@ -48,9 +48,9 @@ def test_the_first_observation_of_a_check_or_a_model_is_the_one_that_counts():
                               "models": {"create_cifar_model": model_entry()}})
             + observation(2, {"models": {"create_cifar_model": {"problem": "later"}}})
             + line({"type": "ExecutionStatus", "state": "completed", "message": "", "duration_s": 3.5}))
-    report = records.parse_channel(data, KERNEL_CHECKS)
+    report = sandbox_output.parse_channel(data, KERNEL_CHECKS)
     assert report.reported and report.state == "completed" and report.duration_s == 3.5
-    assert report.observations.checks["ex1_rates"] == records.KernelObservation(outputs={"rates": [0.5]})
+    assert report.observations.checks["ex1_rates"] == sandbox_output.KernelObservation(outputs={"rates": [0.5]})
     assert report.observations.models["create_cifar_model"].problem is None
 
 
@@ -63,7 +63,7 @@ def test_the_first_observation_of_a_check_or_a_model_is_the_one_that_counts():
 ])
 def test_a_model_config_that_does_not_validate_is_the_students_problem(config, phrase):
     data = observation(0, {"models": {"create_cifar_model": {"config": config}}})
-    model = records.parse_channel(data, KERNEL_CHECKS).observations.models["create_cifar_model"]
+    model = sandbox_output.parse_channel(data, KERNEL_CHECKS).observations.models["create_cifar_model"]
     assert model.config is None and phrase in model.problem and model.problem.startswith("`create_cifar_model()`")
 
 
@@ -75,10 +75,10 @@ def test_text_from_the_kernel_is_safe_to_write_and_numbers_are_finite():
                             "sweep": {"0.1": "high"}, "tampered": ["x\udcff"] * 50})
             + observation(1, {"checks": {"ex1_best_rate": {"outputs": {"answers": [float("nan")]}}}})
             + b"not json at all\n" + line({"type": "ExecutionStatus", "state": "owned", "duration_s": -1}))
-    report = records.parse_channel(data, KERNEL_CHECKS)
+    report = sandbox_output.parse_channel(data, KERNEL_CHECKS)
     message = report.observations.checks["ex1_rates"].problem
     message.encode("utf-8")                          # no lone surrogate left
-    assert len(message) <= records.MAX_TEXT and "\x07" not in message
+    assert len(message) <= sandbox_output.MAX_TEXT and "\x07" not in message
     json.dumps(report.observations.checks["ex1_plot"].outputs).encode("utf-8")
     assert "nested more deeply" in report.observations.checks["ex1_sweep"].problem
     assert set(report.observations.checks) == {"ex1_rates", "ex1_plot", "ex1_sweep"}
@@ -88,7 +88,7 @@ def test_text_from_the_kernel_is_safe_to_write_and_numbers_are_finite():
 
 
 def test_a_deeply_nested_record_is_refused_not_raised():
-    report = records.parse_channel(b"[" * 200_000 + b"]" * 200_000 + b"\n", KERNEL_CHECKS)
+    report = sandbox_output.parse_channel(b"[" * 200_000 + b"]" * 200_000 + b"\n", KERNEL_CHECKS)
     assert report.observations is None and not report.reported and "nested" in report.refused[0]
 
 

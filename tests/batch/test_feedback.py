@@ -39,7 +39,7 @@ def test_the_summary_names_every_check_and_draws_the_missed_model():
 
 
 def test_the_grading_machines_log_lines_leave_the_students_feedback_and_their_own_stay():
-    from autograder.feedback_filters import without_grader_noise
+    from autograder.course.feedback_filters import without_grader_noise
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("import tensorflow as tf")
     cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=(

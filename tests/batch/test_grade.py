@@ -12,7 +12,7 @@ import autograder
 from autograder.batch import grade
 from autograder.sandbox.bwrap import bwrap_path
 from autograder.checks import CHECKS
-from autograder.gradebook import read_scores
+from autograder.course.gradebook import read_scores
 from tests.helpers import make_course
 from tests.hostile.corpus import Case, write
 

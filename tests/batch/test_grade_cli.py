@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from autograder.checks import CHECKS
-from autograder.nbgrader_steps import generate_assignment, notebook_path
+from autograder.course.nbgrader_steps import generate_assignment, notebook_path
 from autograder.sandbox.bwrap import bwrap_path
 
 

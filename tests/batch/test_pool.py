@@ -5,7 +5,7 @@ import threading
 import time
 
 from autograder.batch.pool import LocalPool, visible_gpus
-from autograder.terminal import StageProgress
+from autograder.common.terminal import StageProgress
 
 
 def test_each_running_task_has_its_own_slot_and_gpu(monkeypatch):

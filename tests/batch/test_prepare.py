@@ -8,7 +8,7 @@ import nbformat
 
 from autograder.batch import execute
 from autograder.kernel.channel import OBSERVATION_CELLS_KEY, SKIPPED_CELLS_KEY
-from autograder.notebook_metadata import grade_id
+from autograder.untrusted.metadata import grade_id
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOURCE = os.path.join(REPO, "source", "regularization", "regularization.ipynb")

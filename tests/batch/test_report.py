@@ -7,7 +7,7 @@ import re
 import nbformat
 
 from autograder.batch import report
-from autograder.batch.records import printed_sweep
+from autograder.untrusted.sandbox_output import printed_sweep
 from autograder.checks import CHECKS
 
 POSSIBLE = sum(c.points for c in CHECKS.values())

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from autograder.sandbox.bwrap import bwrap_path
-from autograder.gradebook import read_scores
-from autograder.nbgrader_steps import generate_assignment
+from autograder.course.gradebook import read_scores
+from autograder.course.nbgrader_steps import generate_assignment
 from tests.hostile.corpus import R, Case, expected_points, full, write
 
 CLASS = {"alice": Case("Exercise 2's answers", parts=(2,), earns=full(2)),

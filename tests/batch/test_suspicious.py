@@ -3,7 +3,7 @@ import nbformat
 import pytest
 
 from autograder.batch.suspicious import scan
-from autograder.sample_class import SAMPLES, build_submission
+from autograder.tools.sample_class import SAMPLES, build_submission
 from tests.conftest import REPO
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from autograder.checks import CHECKS
-from autograder.sample_class import SAMPLES, Sample
+from autograder.tools.sample_class import SAMPLES, Sample
 
 from tests.helpers import run_sample
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from autograder.checks import CHECKS
-from autograder.nbgrader_steps import notebook_path
+from autograder.course.nbgrader_steps import notebook_path
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOURCE = os.path.join(REPO, "source", "regularization", "regularization.ipynb")

@@ -11,7 +11,7 @@ import pytest
 
 from autograder.batch import grade
 from autograder.sandbox.bwrap import bwrap_path
-from autograder.gradebook import read_scores
+from autograder.course.gradebook import read_scores
 from tests.helpers import cmdline, make_course
 from tests.hostile.corpus import Case, write
 

@@ -19,7 +19,7 @@ class NotInstalled(importlib.abc.MetaPathFinder):
             raise ImportError(f"No module named {name!r} (made unimportable by the test)")
 
 sys.meta_path.insert(0, NotInstalled())
-import autograder.retrain.bench, autograder.retrain.datasets, autograder.retrain.protocols
+import autograder.tools.bench_retrain, autograder.retrain.datasets, autograder.retrain.protocols
 from autograder.retrain import worker
 from autograder.retrain.cache import ResultCache
 from autograder.retrain.runner import job_spec
@@ -54,7 +54,7 @@ def test_the_hand_written_jax_loop_of_the_gpu_benchmark_learns():
     import numpy as np
     pytest = __import__("pytest")
     pytest.importorskip("optax")
-    from autograder.retrain.gpu_bench import jax_loop
+    from autograder.tools.gpu_bench import jax_loop
     rng = np.random.default_rng(0)
     y = rng.integers(0, 10, 1024).astype("int32")
     x = rng.random((1024, 3072), dtype=np.float32) * 0.5

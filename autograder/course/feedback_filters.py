@@ -7,8 +7,8 @@ import re
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .atomic import write_text
-from .notebook_metadata import nbgrader
+from ..common.atomic import write_text
+from ..untrusted.metadata import nbgrader
 
 
 class ShortenHiddenTracebacks(NbGraderPreprocessor):

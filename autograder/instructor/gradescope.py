@@ -1,5 +1,5 @@
 """A Gradescope autograder: ``autograder gradescope-bundle`` writes the ``autograder.zip`` that
-Gradescope builds its image from, and ``python -m autograder.gradescope`` is what its
+Gradescope builds its image from, and ``python -m autograder.instructor.gradescope`` is what its
 ``run_autograder`` runs for each submission.
 
 Gradescope's layout: the zip is unpacked in ``/autograder/source`` and ``setup.sh`` runs once
@@ -21,12 +21,12 @@ import time
 import traceback
 import zipfile
 
-from .atomic import write_json
-from .assignment import activate, current, spec_paths
-from .nbgrader_steps import generate_assignment, notebook_path
+from ..common.atomic import write_json
+from ..assignment import activate, current, spec_paths
+from ..course.nbgrader_steps import generate_assignment, notebook_path
 from .student_package import build_wheel
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STUDENT = "gradescope"
 DISTRIBUTION = "module07-autograder"
 
@@ -71,7 +71,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 if [ -d "$ROOT/data" ] && [ -z "${AUTOGRADER_DATA_DIR:-}" ]; then export AUTOGRADER_DATA_DIR="$ROOT/data"; fi
-exec "$PYTHON" -m autograder.gradescope --root "$ROOT"
+exec "$PYTHON" -m autograder.instructor.gradescope --root "$ROOT"
 """
 
 
@@ -96,7 +96,7 @@ def bundle(out_path, course_dir=ROOT, datasets=None):
     """Write autograder.zip: setup.sh, run_autograder, the grader as a wheel, the course files
     and, when given, an offline dataset folder (with its prepare.py); returns the path. The zip
     appears whole or not at all."""
-    from .retrain.thresholds import in_force
+    from ..retrain.thresholds import in_force
     activate(course_dir)            # the course bundled is the one whose assignment is in force
     files = course_files(course_dir)
     sources = {os.path.relpath(current().thresholds_path, course_dir): in_force()}
@@ -194,9 +194,9 @@ def sandbox_choice(bwrap_runs, has_data, allow_unsandboxed=None):
 
 def run(root):
     """Grade ``root``/submission into ``root``/results/results.json; returns the results."""
-    from .batch import grade
-    from .data import data_dir
-    from .sandbox.bwrap import SandboxUnavailable, require_bwrap
+    from ..batch import grade
+    from ..data import data_dir
+    from ..sandbox.bwrap import SandboxUnavailable, require_bwrap
     start = time.monotonic()
     results_path = os.path.join(root, "results", "results.json")
     activate(os.path.join(root, "source", "course"))
@@ -246,7 +246,7 @@ def run(root):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope")
+    parser = argparse.ArgumentParser(prog="python -m autograder.instructor.gradescope")
     parser.add_argument("--root", default="/autograder")
     args = parser.parse_args(argv)
     results = run(os.path.abspath(args.root))

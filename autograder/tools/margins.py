@@ -42,9 +42,9 @@ def variant(dropout=0.2, l2=1e-4, optimizer=None):
 
 
 def run(profile, names=None):
-    from .thresholds import threshold
-    from .protocols import get_protocol
-    from .runner import retrain
+    from ..retrain.thresholds import threshold
+    from ..retrain.protocols import get_protocol
+    from ..retrain.runner import retrain
     bar = threshold("ex3_accuracy", "create_cifar_model", profile)
     rows, start = [], time.monotonic()
     for name, settings in VARIANTS:
@@ -103,8 +103,8 @@ def tie(log=print):
     """``bench-margins --tie``: both profiles of every variant (trained, or read from the cache),
     then the course's quick threshold of ``ex3_accuracy`` tied to the full outcome, written where
     calibration writes. Returns the new entry."""
-    from ..atomic import write_json
-    from .thresholds import load, written
+    from ..common.atomic import write_json
+    from ..retrain.thresholds import load, written
     quick, full = run("quick"), run("full")
     thresholds = load()
     entry = thresholds["quick"]["ex3_accuracy"]["create_cifar_model"]

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from .assignment import current
+from ..assignment import current
 from .feedback_filters import seal_feedback
 
 

@@ -2,8 +2,8 @@
 import csv
 import io
 
-from .atomic import write_text
-from .checks import CHECKS
+from ..common.atomic import write_text
+from ..checks import CHECKS
 
 
 def check_names():

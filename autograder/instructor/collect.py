@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import submission_files as files
-from .atomic import write_bytes, write_text
-from .lms import remember_collected
-from .nbgrader_steps import notebook_path
+from ..untrusted import files
+from ..common.atomic import write_bytes, write_text
+from ..course.lms import remember_collected
+from ..course.nbgrader_steps import notebook_path
 
 MAX_ID = 64
 # Each LMS writes its own part of a name (ids, names, times) before the name the student gave
@@ -312,7 +312,7 @@ def parse_name(filename, data=b"", tz=timezone.utc, assignment=""):
 
 def _assignment_name():
     try:
-        from .assignment import current
+        from ..assignment import current
         return current().name
     except Exception:       # noqa: BLE001  (no assignment in force: only the plain <student>.ipynb)
         return ""
@@ -338,7 +338,7 @@ def _gradescope(metadata_text, members, folder=()):
     out, by_folder = [], {}
     for path, data in members:
         by_folder.setdefault(_parts(path)[len(folder)], []).append((path, data))
-    from .assignment import current
+    from ..assignment import current
     members = [_one_notebook(name, items, current().name) for name, items in by_folder.items()]
     for path, data in members:
         folder_name = _parts(path)[len(folder)]
@@ -377,7 +377,7 @@ MAX_DOWNLOAD_BYTES = 8 * 2**30
 
 def _members(source):
     """(path inside the download, bytes) of every notebook, and the Gradescope metadata if any.
-    A download is the students' bytes: a folder is read through ``submission_files`` (no
+    A download is the students' bytes: a folder is read through ``untrusted.files`` (no
     link followed, only regular files), a zip member by its declared size, bounded, so a
     small zip of a huge notebook is refused before it is inflated."""
     members, metas = [], []
@@ -504,7 +504,7 @@ def _roster_rows(path):
 def roster_people(path):
     """{course id: {first_name, last_name, email}} the roster says (a 'name' column split as
     ``lms.split_name`` does when there are no first_name/last_name columns)."""
-    from .lms import split_name
+    from ..course.lms import split_name
     people = {}
     for row in _roster_rows(path):
         sid = (row.get("student") or "").strip()
@@ -583,7 +583,7 @@ def _assignment_cells(course_dir):
     from the release, else from the source (without its tests: hidden ones are cut on release)."""
     import nbformat
     from nbgrader.utils import is_grade, is_locked, is_solution
-    from .assignment import current
+    from ..assignment import current
     released = current().notebook_path(course_dir, "release")
     path = released if os.path.exists(released) else current().notebook_path(course_dir, "source")
     try:
@@ -627,7 +627,7 @@ def refuse_other_assignments(founds, course_dir):
     graded here it would be a zero). A file that is no notebook at all is collected and graded
     as what it is."""
     import json
-    from .assignment import current
+    from ..assignment import current
     ours, others = None, []
     for item in founds:
         try:
@@ -665,8 +665,8 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC", patterns=N
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise CollectError(f"unknown time zone {tz!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'") from None
-    from .assignment import current
-    from .course_config import Collect, load_config
+    from ..assignment import current
+    from ..course_config import Collect, load_config
     if patterns is None:
         patterns = Collect(config=load_config(course_dir)).patterns
     members, metadata = _members(source)
@@ -726,7 +726,7 @@ def _into_gradebook(course_dir, placed):
     """Who each student is (the roster's or the LMS's name, e-mail and id) into nbgrader's
     gradebook, so formgrader shows names."""
     from nbgrader.api import Gradebook
-    from .lms import sync_student
+    from ..course.lms import sync_student
     with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
         for sid in placed:
             sync_student(course_dir, sid, gb)

@@ -16,11 +16,11 @@ import sys
 import tempfile
 import time
 
-from .. import nbgrader_steps
+from ..course import nbgrader_steps
 from ..checks import kernel_checks
-from ..gradebook import read_scores
+from ..course.gradebook import read_scores
 from ..retrain import current_profile
-from ..sample_class import write_class
+from .sample_class import write_class
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -51,8 +51,8 @@ def _serial_nbgrader(course, log):
 def sandbox_overhead(root, repeats=3):
     """Mean seconds the sandbox adds to executing a one-cell notebook (kernel start included)."""
     import nbformat
-    from . import execute as ex
-    from .settings import Sandbox
+    from ..batch import execute as ex
+    from ..batch.settings import Sandbox
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     times = {True: [], False: []}
     for _ in range(repeats):
@@ -70,8 +70,8 @@ def sandbox_overhead(root, repeats=3):
 def simulate(course, size=200, seed=0):
     """The scheduler on a simulated class: real executions of ``course`` replicated with
     duplication to ``size`` students; retraining STUBBED (returns at once, trains nothing)."""
-    from . import grade
-    from .journal import Journal
+    from ..batch import grade
+    from ..batch.journal import Journal
     journal = Journal(course)
     real = [journal.read(s, "execution") for s in sorted(os.listdir(journal.root))]
     real = [e for e in real if e]
@@ -109,7 +109,7 @@ def run(size=24, workers=None, log=print):
         out["serial_nbgrader_s"] = round(_serial_nbgrader(serial, log), 1)
         os.environ["AUTOGRADER_CACHE_DIR"] = os.path.join(root, "cache-batch")
         log(f"(b) autograder grade of the same {size} submissions ...")
-        from . import grade
+        from ..batch import grade
         start = time.monotonic()
         summary = grade.main(course_dir=batch, workers=workers, exports=False, feedback=False,
                              show_progress=False)

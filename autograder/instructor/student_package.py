@@ -14,7 +14,7 @@ import tempfile
 
 NAME = "module07-student"
 VERSION = "0.1.0"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FILES = ("autograder/__init__.py", "autograder/args.py", "autograder/assignment.py", "autograder/course_config.py", "autograder/module07.py",
          "autograder/budget.py", "autograder/data.py",
          "autograder/model_description.py", "autograder/notebook.py",

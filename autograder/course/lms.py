@@ -13,8 +13,8 @@ import re
 import zipfile
 from dataclasses import asdict, dataclass
 
-from .atomic import write_bytes, write_json, write_text
-from .assignment import current
+from ..common.atomic import write_bytes, write_json, write_text
+from ..assignment import current
 from .export import spreadsheet_safe
 from .nbgrader_steps import generate_feedback
 

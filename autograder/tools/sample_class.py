@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from .nbgrader_steps import notebook_path
+from ..course.nbgrader_steps import notebook_path
 
 
 
@@ -230,7 +230,7 @@ def write_class(course_dir, size=24, *, seed=0, lean=False):
 
 def expected_lost(roster, batch=False):
     """{student: {check: points lost}} a roster's submissions must get (broken: everything)."""
-    from .checks import CHECKS
+    from ..checks import CHECKS
     out = {}
     for student, (kind, detail) in roster.items():
         if kind == "broken":

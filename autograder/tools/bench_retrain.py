@@ -13,15 +13,15 @@ import platform
 import tempfile
 import time
 
-from .cache import ResultCache
-from .protocols import get_protocol
-from .runner import retrain
+from ..retrain.cache import ResultCache
+from ..retrain.protocols import get_protocol
+from ..retrain.runner import retrain
 
 
 def _bare_fit(config, optimizer, protocol, budget, epochs):
     import keras
-    from ..seeding import set_seed
-    from . import datasets
+    from ..common.seeding import set_seed
+    from ..retrain import datasets
     x_train, y_train, x_valid, y_valid = datasets.load(protocol, budget)
     set_seed(protocol.seed)
     model = keras.saving.deserialize_keras_object(json.loads(config), safe_mode=True)

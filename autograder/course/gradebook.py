@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from .assignment import current
-from .checks.result import CheckResult
+from ..assignment import current
+from ..checks.result import CheckResult
 from .nbgrader_steps import notebook_path
 
 

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .. import submission_files as files
+from . import files
 from ..assignment import current
 from ..retrain.safety import json_depth
 
@@ -215,7 +215,7 @@ MAX_NOTEBOOK_BYTES = 64 * 2**20
 def printed_sweep(path, base=None):
     """{rate: best validation accuracy} as the submitted notebook's sweep cell printed it when
     the student ran it (their own budget, not verified by anyone), or None. The file is the
-    student's: read through ``submission_files`` (below ``base``), size-bounded; any failure
+    student's: read through ``files`` (below ``base``), size-bounded; any failure
     is just "no sweep"."""
     try:
         data = files.read_path(path, MAX_NOTEBOOK_BYTES, base=base)

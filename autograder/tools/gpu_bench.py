@@ -20,9 +20,9 @@ import os
 import platform
 import time
 
-from ..atomic import write_json
-from .protocols import get_protocol
-from .runner import retrain
+from ..common.atomic import write_json
+from ..retrain.protocols import get_protocol
+from ..retrain.runner import retrain
 
 SCALES = {
     "tiny": {"profile": "quick", "levels": (1, 2), "seeds": 1, "threshold_models": 2},
@@ -122,7 +122,7 @@ def jax_loop(data, epochs, batch_size=128, seed=0, decay_steps=30 * 313, widths=
 
 
 def part_limit(profile, epochs, log):
-    from . import datasets
+    from ..retrain import datasets
     protocol = get_protocol("cifar10_mlp")
     data = datasets.load(protocol, protocol.budget(profile))
     best, wall, first = jax_loop(data, epochs)
@@ -164,7 +164,7 @@ def part_class(profile, levels, deadline, log):
     """Models per minute through the batch's retraining stage at each concurrency level: one
     wave of as many distinct models as jobs run at once, each model new to the cache."""
     from ..batch.pool import LocalPool
-    from .devices import visible_gpus
+    from ..retrain.devices import visible_gpus
     gpus = visible_gpus()
     models = class_models(sum(levels))
     out, used = [], 0
@@ -194,9 +194,9 @@ def part_class(profile, levels, deadline, log):
 def part_thresholds(profile, seeds, limit_models, deadline, concurrency, log):
     """Every reference model over ``seeds`` seeds against the committed threshold of ``profile``."""
     from ..batch.pool import LocalPool
-    from .calibrate import builder_args, reference_job, reference_models
-    from .devices import visible_gpus
-    from .thresholds import threshold
+    from ..retrain.calibrate import builder_args, reference_job, reference_models
+    from ..retrain.devices import visible_gpus
+    from ..retrain.thresholds import threshold
     jobs, meta = [], []
     for check, models in reference_models().items():
         for model in models:
@@ -277,7 +277,7 @@ def run(scale="device", parts=("reference", "limit", "class", "thresholds"), out
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.retrain.gpu_bench")
+    parser = argparse.ArgumentParser(prog="python -m autograder.tools.gpu_bench")
     parser.add_argument("--scale", choices=sorted(SCALES), default="device")
     parser.add_argument("--part", action="append", help="reference, limit, class, thresholds (default: all)")
     parser.add_argument("--deadline-s", type=float, default=500)
