@@ -26,6 +26,8 @@ import os
 import sys
 import time
 
+from .common.lean_imports import skip_unused
+
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130          # as a shell reports a command ended by Ctrl-C
 # Commands that load TensorFlow in this process (judging, calibration, the feedback's curves):
@@ -577,6 +579,7 @@ def build_parser():
 
 
 def main(argv=None):
+    skip_unused()
     args = build_parser().parse_args(argv)
     if args.command in NATIVE_LOGGING_COMMANDS:
         from .common.terminal import quiet_native_import

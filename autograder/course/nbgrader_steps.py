@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from ..assignment import current
+from ..common.lean_imports import NBGRADER_MAIN
 from .feedback_filters import seal_feedback
 
 
@@ -49,7 +50,7 @@ HINTS = {
 
 def run_nbgrader(course_dir, *args, quiet=True):
     """Run ``nbgrader ARGS`` in the course directory; raise NbgraderError with its log on failure."""
-    cmd = [sys.executable, "-m", "nbgrader", *args]
+    cmd = [sys.executable, "-c", NBGRADER_MAIN, *args]
     proc = subprocess.run(cmd, cwd=course_dir, env=nbgrader_env(), text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if proc.returncode != 0:

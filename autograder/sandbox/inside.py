@@ -15,6 +15,7 @@ import os
 import sys
 import time
 
+from ..common.lean_imports import skip_unused
 from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVATION_MIME, SKIPPED_CELLS_KEY
 
 # The kernel starts with PYTHONSAFEPATH (no folder of the notebook on sys.path), imports the
@@ -113,6 +114,7 @@ def open_channel(fd):
 
 
 def main(prepared, channel_fd, cell_timeout, max_output_kb=256):
+    skip_unused()
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
