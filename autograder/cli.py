@@ -27,12 +27,14 @@ import sys
 import time
 
 from .common.lean_imports import skip_unused
+from .common.terminal import quiet_native_import
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130          # as a shell reports a command ended by Ctrl-C
-# Commands that load TensorFlow in this process (judging, calibration, the feedback's curves):
-# it is loaded first with its C++ start-up lines kept off the terminal.
-NATIVE_LOGGING_COMMANDS = ("demo", "grade", "calibrate", "feedback", "bench", "bench-batch", "bench-margins")
+# Commands that load TensorFlow in this process (calibration, the benchmarks, the demo): it is
+# loaded first with its C++ start-up lines kept off the terminal. `grade` and `feedback` load it
+# the same way after their refusals (10 s of CPU here), so a refusal is said at once.
+NATIVE_LOGGING_COMMANDS = ("demo", "calibrate", "bench", "bench-batch", "bench-margins")
 
 
 def _course_dir(path):
@@ -406,6 +408,7 @@ def cmd_feedback(args):
         raise UserError(f"nothing is graded yet in {course}: grade the class first (`autograder grade`), "
                         "then grade the written answers in formgrader")
     out = args.out or os.path.join(course, "exports", f"feedback-{args.lms}.zip")
+    quiet_native_import("tensorflow")       # the feedback's curves
     path, students = feedback_bundle(course, args.lms, out)
     print(f"regenerated the feedback of {len(students)} student(s) from the gradebook (manual points "
           f"and comments included): {os.path.join(course, 'feedback')}")
@@ -582,7 +585,6 @@ def main(argv=None):
     skip_unused()
     args = build_parser().parse_args(argv)
     if args.command in NATIVE_LOGGING_COMMANDS:
-        from .common.terminal import quiet_native_import
         quiet_native_import("tensorflow")
     try:
         return args.func(args)
