@@ -151,8 +151,9 @@ class Assignment:
                 digest.update(str(path).encode() + b"\0missing")
         return digest.hexdigest()
 
-    def reference_module(self, model):
-        """The module holding ``model``'s reference builder (the grader's process only)."""
+    def _reference_location(self, model):
+        """Where ``model``'s reference builder is, found without running it: ("module", name) for
+        a packaged module, else ("file", path)."""
         where = model.reference
         if not where:
             raise SpecError(f"{self.name}: model {model.builder!r} names no reference "
@@ -164,9 +165,27 @@ class Assignment:
             found = importlib.util.find_spec(where)
             packaged = found.origin if found is not None else None
             if not os.path.isfile(own) or (packaged and os.path.realpath(own) == os.path.realpath(packaged)):
-                return importlib.import_module(where)
+                return "module", where
             where = os.path.relpath(own, self.course_dir)
-        path = self.path(where)
+        return "file", self.path(where)
+
+    def reference_code(self, model):
+        """The source files ``model``'s reference is built from, read without running them: its
+        file and the other Python files of its folder (the references import one another)."""
+        kind, where = self._reference_location(model)
+        if kind == "module":
+            found = importlib.util.find_spec(where)
+            where = found.origin if found is not None else None
+        if not where or not os.path.isfile(where):
+            raise SpecError(f"{self.name}: the reference of {model.builder!r} is not at {where}")
+        folder = os.path.dirname(os.path.abspath(where))
+        return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".py"))
+
+    def reference_module(self, model):
+        """The module holding ``model``'s reference builder (the grader's process only)."""
+        kind, path = self._reference_location(model)
+        if kind == "module":
+            return importlib.import_module(path)
         # Named by its path: two courses' (or terms') copies of one file name stay apart.
         digest = hashlib.sha256(os.path.realpath(path).encode()).hexdigest()[:12]
         name = f"_autograder_reference_{self.name}_{os.path.splitext(os.path.basename(path))[0]}_{digest}"

@@ -92,8 +92,8 @@ def curve_args(entry):
 def reference_job_spec(builder, protocol, profile, args):
     """The retraining job of the reference solution of ``builder`` at ``args``: a dict of
     ``retrain``'s arguments and its cache ``key``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")     # building the reference imports Keras here
-    from ..retrain.calibrate import reference_job
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")     # building a reference not kept imports Keras here
+    from ..retrain.references import reference_job
     from ..retrain.runner import job_spec
     config, optimizer = reference_job(current().model(builder), args)
     return {"config": config, "protocol": protocol, "optimizer": optimizer, "profile": profile,

@@ -27,7 +27,7 @@ from .results import Flag, execution_result
 from .report import class_statistics, common_mistakes, identical_groups, reference_model_key
 from .timestamps import read_timestamp
 from .pool import LocalPool, visible_gpus
-from ..common.terminal import StageProgress, quiet_native_import
+from ..common.terminal import StageProgress
 from .settings import Sandbox, settings
 
 
@@ -316,9 +316,6 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
         raise BatchError(f"nothing was graded: {exc}") from None
     everyone = discover(course_dir)
     found = select(everyone, students)
-    # The judge and the retraining load TensorFlow: loaded here, after the refusals (each one
-    # line at once), with its C++ start-up lines kept off the terminal.
-    quiet_native_import("tensorflow")
     from ..retrain.protocols import PROFILE_VARIABLE, profile_line
     if show_progress:       # after the refusals: a refusal is one line
         for line in overridden:

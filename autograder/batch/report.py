@@ -87,7 +87,7 @@ def reference_model_key(builder=IDENTICAL_MODEL):
 def _reference_model_key(fingerprint, builder, profile):
     """Built once per assignment (its fingerprint), builder and profile in a process."""
     try:
-        from ..retrain.calibrate import reference_job
+        from ..retrain.references import reference_job
         from ..retrain.runner import job_spec
         model = current().model(builder)
         config, optimizer = reference_job(model)

@@ -3,7 +3,10 @@ notebook printed or a History it made. One per ``assignment.Accuracy`` of the as
 declaration; the student's package does not ship this module."""
 import functools
 
+from ..assignment import current
+from ..model_description import describe_model, load_config
 from ..retrain import current_profile, get_protocol, retrain
+from ..retrain.references import reference_job
 from ..retrain.thresholds import threshold  # noqa: I001  (retrain: loads the runner on first call only)
 from .registry import Check, Part
 from .structure import describe_layout
@@ -13,7 +16,6 @@ from .subject import GraderFault, Problem
 def retrain_jobs(subject):
     """The retraining jobs the accuracy checks of ``subject`` will ask for, as
     (config, protocol, optimizer); models that cannot be extracted are left out."""
-    from ..assignment import current
     jobs = []
     for _check, builder, protocol in current().retrained():
         try:
@@ -43,10 +45,12 @@ def retrained(subject, builder, protocol_name):
 
 @functools.lru_cache(maxsize=32)
 def _reference_description(builder, args):
-    from ..assignment import current
-    from ..model_description import describe_model
-    model = current().model(builder)
-    return describe_model(getattr(current().reference_module(model), builder)(*args))
+    return describe_model(reference_config(builder, args))
+
+
+def reference_config(builder, args):
+    """The config of the model the reference ``builder(*args)`` returns (kept: ``references``)."""
+    return load_config(reference_job(current().model(builder), args)[0])
 
 
 def _signature(desc):
@@ -68,7 +72,6 @@ def given_model_problems(subject, builder):
 
 
 def _judge(subject, check_name, builder, protocol_name):
-    from ..assignment import current
     if current().model(builder).given:
         problems = given_model_problems(subject, builder)
         if problems:
@@ -89,7 +92,6 @@ def _judge(subject, check_name, builder, protocol_name):
 def accuracy_check(accuracy):
     """The Check of ``accuracy`` (an ``assignment.Accuracy``): one model is all or nothing;
     several are a part each, each earning its share of the points."""
-    from ..assignment import current
 
     def judge(subject):
         spec = current()

@@ -14,6 +14,7 @@ import time
 
 from ..assignment import current
 from .protocols import get_protocol
+from .references import reference_job
 from .runner import retrain
 from .thresholds import ThresholdMissing, args_key, in_force, load, written
 
@@ -43,13 +44,6 @@ def builder_args(builder):
     """The argument tuples a reference model is calibrated with, each getting its own threshold
     (Module 07: the dropout model at every rate of the sweep, any may be a student's pick)."""
     return [tuple(args) for args in current().model(builder).calibrate_args]
-
-
-def reference_job(model, args=()):
-    """(JSON config, optimizer config) of the reference of ``model`` (a ModelSpec) built with ``args``."""
-    built = getattr(current().reference_module(model), model.builder)(*args)
-    optimizer = built.get_compile_config()["optimizer"] if built.compiled else None
-    return built.to_json(), optimizer
 
 
 def calibrate(profile, seeds=3, path=None, checks=None, log=print):

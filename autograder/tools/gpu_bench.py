@@ -194,8 +194,9 @@ def part_class(profile, levels, deadline, log):
 def part_thresholds(profile, seeds, limit_models, deadline, concurrency, log):
     """Every reference model over ``seeds`` seeds against the committed threshold of ``profile``."""
     from ..batch.pool import LocalPool
-    from ..retrain.calibrate import builder_args, reference_job, reference_models
+    from ..retrain.calibrate import builder_args, reference_models
     from ..retrain.devices import visible_gpus
+    from ..retrain.references import reference_job
     from ..retrain.thresholds import threshold
     jobs, meta = [], []
     for check, models in reference_models().items():
