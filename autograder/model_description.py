@@ -262,10 +262,28 @@ def _endpoints(value):
     return found
 
 
+def _wired_name(layer):
+    """The name a functional model's graph calls ``layer`` by: its entry's own ``name``, which is
+    what Keras' ``from_config`` wires by. Keras writes the same name inside the layer's config; an
+    entry whose two names differ was written by hand, and would be described as one layer while
+    another trains, so it is refused."""
+    inner = _layer_name(layer)
+    name = layer.get("name", inner)
+    if not isinstance(name, str):
+        raise ModelConfigError(f"a layer entry's name is not text. Received: {type(name).__name__}")
+    if "name" in layer and inner != name:
+        raise ModelConfigError(f"a layer entry named {str(name)[:60]!r} calls its layer {str(inner)[:60]!r} in its config; "
+                               "a model's own to_json() writes one name for both")
+    return name
+
+
 def _graph_order(cfg, layers):
     by_name = {}
     for layer in layers:
-        by_name.setdefault(_layer_name(layer), layer)
+        name = _wired_name(layer)
+        if name in by_name:
+            raise ModelConfigError(f"two layers are named {str(name)[:60]!r}; Keras requires unique layer names")
+        by_name[name] = layer
     outputs, inputs = _endpoints(cfg.get("output_layers")), _endpoints(cfg.get("input_layers"))
     if not outputs:
         raise ModelConfigError("the model's config names no output")

@@ -168,3 +168,26 @@ def test_the_learning_rate_is_held_to_the_stated_range(optimizer, refused):
             check_optimizer(config)
     else:
         check_optimizer(config)
+
+
+def test_a_layer_entry_whose_two_names_differ_is_refused_not_described_as_another_model():
+    """Keras wires a functional graph by each entry's own name; a description reading the name
+    inside the layer's config could be pointed at one network while another trains."""
+    import pytest
+    from autograder.model_description import ModelConfigError
+    config = json.loads(functional().to_json())
+    entries = config["config"]["layers"]
+    assert all(e["name"] == e["config"]["name"] for e in entries)        # what Keras writes
+    assert describe_model(config).blocks
+    crafted = copy.deepcopy(config)
+    crafted["config"]["layers"][1]["config"]["name"] = "something_else"
+    with pytest.raises(ModelConfigError, match="calls its layer 'something_else' in its config"):
+        describe_model(crafted)
+    twice = copy.deepcopy(config)
+    twice["config"]["layers"].append(copy.deepcopy(twice["config"]["layers"][2]))
+    with pytest.raises(ModelConfigError, match="two layers are named"):
+        describe_model(twice)
+    unhashable = copy.deepcopy(config)
+    unhashable["config"]["layers"][1]["name"] = ["a"]
+    with pytest.raises(ModelConfigError, match="name is not text"):
+        describe_model(unhashable)
