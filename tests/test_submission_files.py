@@ -1,6 +1,7 @@
 """The one way trusted code reads a submission's files: no link followed (the notebook and the
 folders above it included), regular files only, bounded walks and reads, framed digests, and
 metadata of the wrong type repaired before any stage reads it. Hand-made inputs, milliseconds."""
+import errno
 import json
 import os
 import stat
@@ -209,3 +210,45 @@ def test_a_path_too_long_for_the_scratch_copy_is_left_behind_with_its_reason(tmp
     copied = [f for _, _, names in os.walk(scratch) for f in names]
     assert copied == ["regularization.ipynb"]               # the folders that fit are made, empty
     assert any("has a path longer than 1024 bytes" in why for _, why in notices), notices
+
+
+class _descriptors:
+    """This process limited to ``free`` more open descriptors than it holds now (the limit bounds
+    descriptor numbers: the lowest free numbers are the ones handed out)."""
+
+    def __init__(self, free):
+        import resource
+        self.resource, self.free = resource, free
+
+    def __enter__(self):
+        self.saved = self.resource.getrlimit(self.resource.RLIMIT_NOFILE)
+        in_use = {int(fd) for fd in os.listdir("/proc/self/fd")}
+        limit = 0
+        while limit - len({fd for fd in in_use if fd < limit}) < self.free or limit in in_use:
+            limit += 1
+        self.resource.setrlimit(self.resource.RLIMIT_NOFILE, (limit, self.saved[1]))
+
+    def __exit__(self, *exc):
+        self.resource.setrlimit(self.resource.RLIMIT_NOFILE, self.saved)
+
+
+def test_a_walk_holds_one_descriptor_per_level_however_many_folders_a_submission_ships(tmp_path):
+    """3000 sibling folders (a submission may ship 20 000) once took as many descriptors, leaving
+    none for the other students' threads: now a walk of them fits in 40."""
+    for i in range(3000):
+        (tmp_path / "many" / f"d{i:04}" / "inner").mkdir(parents=True)
+    with _descriptors(40):
+        listing = files.walk(tmp_path / "many", max_scanned=10_000)
+    assert listing.left == () and len([e for e in listing.entries if e.is_dir]) == 6000
+
+
+def test_running_out_of_descriptors_is_the_machines_fault_not_an_unreadable_notebook(tmp_path):
+    (tmp_path / "sub" / "inner").mkdir(parents=True)
+    (tmp_path / "sub" / "nb.ipynb").write_text("{}")
+    with _descriptors(0):
+        with pytest.raises(OSError) as walked:
+            files.walk(tmp_path / "sub")
+        with pytest.raises(OSError) as read:
+            read_submission(str(tmp_path / "sub" / "nb.ipynb"), str(tmp_path))
+    assert walked.value.errno == read.value.errno == errno.EMFILE
+    assert not isinstance(read.value, SubmissionUnreadable)

@@ -70,6 +70,8 @@ def read_submission(path, course_dir=None, repairs=None):
             raise SubmissionUnreadable("no notebook was submitted") from None
         raise SubmissionUnreadable(f"the submitted notebook cannot be graded: {exc}") from None
     except OSError as exc:
+        if exc.errno in files.MACHINE_ERRNOS:
+            raise           # the grading machine's fault: the submission is read again next run
         raise SubmissionUnreadable(f"the submitted notebook cannot be read ({type(exc).__name__})") from None
     if not data:
         raise SubmissionUnreadable("the submitted notebook is an empty file")
@@ -226,11 +228,11 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
     os.makedirs(workdir, exist_ok=True)
     repairs = []
     try:
-        nb = read_submission(os.path.join(submission_dir, notebook_name), course_dir, repairs)
-    except SubmissionUnreadable as exc:
-        return dict(result, state="unreadable", message=str(exc))
-    result["flags"] = [Flag(f"notebook: {why}").to_json() for why in repairs] + _scan(nb, submission_dir, notebook_name)
-    try:
+        try:
+            nb = read_submission(os.path.join(submission_dir, notebook_name), course_dir, repairs)
+        except SubmissionUnreadable as exc:
+            return dict(result, state="unreadable", message=str(exc))
+        result["flags"] = [Flag(f"notebook: {why}").to_json() for why in repairs] + _scan(nb, submission_dir, notebook_name)
         return _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode)
     except OSError as exc:      # the grading machine's fault (disk full, ...): nothing is held against the student
         return dict(result, state="grader_fault",
@@ -248,6 +250,10 @@ def _scan(nb, submission_dir, notebook_name):
                   code="timestamp.txt").to_json()] if problem else []
     try:
         return notes + scan(nb) + scan_folder(submission_dir, notebook_name)
+    except OSError as exc:
+        if exc.errno in files.MACHINE_ERRNOS:
+            raise           # the machine's fault, not a sign of tampering
+        return notes + [Flag(f"could not be read by the grader's code scan ({type(exc).__name__})", "tampering").to_json()]
     except Exception as exc:
         return notes + [Flag(f"could not be read by the grader's code scan ({type(exc).__name__})", "tampering").to_json()]
 

@@ -14,6 +14,7 @@ goes into a reason.
 
 Imports nothing of the grader: the sandbox, the batch, collect and the report all use it.
 """
+import errno
 import hashlib
 import os
 import stat
@@ -28,6 +29,10 @@ MAX_NOTICES = 50
 MAX_PATH_BYTES = 1024           # a path below the root; the scratch copy's full paths stay far below PATH_MAX
 CHUNK = 1 << 20
 
+# Errors of the grading machine, not of what the submission holds: out of descriptors, memory or
+# disk, a failing disk. They propagate as OSError (the grader's fault, retried on the next run),
+# never become a reason that leaves a file behind or makes a notebook "unreadable".
+MACHINE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC, errno.EIO})
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
@@ -79,7 +84,9 @@ def open_dir(base, rel=""):
                 inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
             except FileNotFoundError:
                 raise Unreadable(f"`{printable(part)}` does not exist") from None
-            except OSError:
+            except OSError as exc:
+                if exc.errno in MACHINE_ERRNOS:
+                    raise
                 info = _lstat(part, fd)
                 why = _kind(info.st_mode) if info else "cannot be opened"
                 raise Unreadable(f"`{printable(part)}` {why or 'is not a folder'}") from None
@@ -110,7 +117,9 @@ def open_file(base, rel, max_bytes=MAX_FILE_BYTES):
             fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=folder)
         except FileNotFoundError:
             raise Unreadable(f"`{shown}` does not exist") from None
-        except OSError:
+        except OSError as exc:
+            if exc.errno in MACHINE_ERRNOS:
+                raise
             info = _lstat(parts[-1], folder)
             why = _kind(info.st_mode) if info else ""
             raise Unreadable(f"`{shown}` {why or 'cannot be opened'}") from None
@@ -219,16 +228,44 @@ def walk(root, policy=None, *, max_depth=MAX_DEPTH, max_files=MAX_FILES, max_fil
         else:
             top = os.open(root, _DIR_FLAGS)
     except (Unreadable, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno in MACHINE_ERRNOS:
+            raise
         return Listing((), (Left(".", str(exc) if isinstance(exc, Unreadable)
                                  else "cannot be opened as a folder"),), 0)
-    stack = [(top, "", 1)]
+    # A folder is opened when its turn comes, from its parent's descriptor, which stays open
+    # while any of its subfolders wait: at most one descriptor per level is held (a submission
+    # of 20 000 sibling folders must not take the grader's descriptors from the other students).
+    held = {top: 1}                         # descriptor -> frames still needing it
+
+    def release(fd):
+        held[fd] -= 1
+        if not held[fd]:
+            del held[fd]
+            os.close(fd)
+
+    stack = [(None, top, "", 1)]            # (parent descriptor or None, name or descriptor, prefix, depth)
     try:
         while stack:
-            fd, prefix, depth = stack.pop()
+            parent, what, prefix, depth = stack.pop()
+            if parent is None:
+                fd = what
+            else:
+                try:
+                    fd = os.open(what, _DIR_FLAGS, dir_fd=parent)
+                except OSError as exc:
+                    if exc.errno in MACHINE_ERRNOS:
+                        raise
+                    leave(prefix[:-1], "cannot be opened as a folder")
+                    continue
+                finally:
+                    release(parent)
+                held[fd] = 1
             try:
                 with os.scandir(fd) as it:
                     found = sorted(((e.name, _lstat(e.name, fd)) for e in it), key=lambda x: os.fsencode(x[0]))
-            except OSError:
+            except OSError as exc:
+                if exc.errno in MACHINE_ERRNOS:
+                    raise
                 leave(prefix or ".", "cannot be listed")
                 found = []
             subdirs = []
@@ -270,16 +307,12 @@ def walk(root, policy=None, *, max_depth=MAX_DEPTH, max_files=MAX_FILES, max_fil
                     total += info.st_size
                     files += 1
                     entries.append(Entry(rel, False, info.st_size))
+            held[fd] += len(subdirs)
             for name, rel in reversed(subdirs):
-                try:
-                    inner = os.open(name, _DIR_FLAGS, dir_fd=fd)
-                except OSError:
-                    leave(rel, "cannot be opened as a folder")
-                    continue
-                stack.append((inner, rel + "/", depth + 1))
-            os.close(fd)
+                stack.append((fd, name, rel + "/", depth + 1))
+            release(fd)
     finally:
-        for fd, _, _ in stack:
+        for fd in held:
             os.close(fd)
     entries.sort(key=lambda e: os.fsencode(e.rel))
     return Listing(tuple(entries), tuple(left), omitted)
