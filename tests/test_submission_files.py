@@ -252,3 +252,19 @@ def test_running_out_of_descriptors_is_the_machines_fault_not_an_unreadable_note
             read_submission(str(tmp_path / "sub" / "nb.ipynb"), str(tmp_path))
     assert walked.value.errno == read.value.errno == errno.EMFILE
     assert not isinstance(read.value, SubmissionUnreadable)
+
+
+def test_a_notebook_of_millions_of_empty_lists_is_refused_before_it_is_parsed(tmp_path):
+    """6 MB of "[]," would be gigabytes once parsed, in every process that reads the notebook."""
+    from autograder.untrusted import sandbox_output
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "nb.ipynb").write_bytes(b'{"cells": [], "metadata": {"x": [' + b"[]," * 2_000_000 + b'[]]}, '
+                                      b'"nbformat": 4, "nbformat_minor": 5}')
+    with pytest.raises(SubmissionUnreadable, match="holds 2,000,005 JSON lists and objects.*clear its outputs"):
+        read_submission(str(folder / "nb.ipynb"), str(tmp_path))
+    with pytest.raises(sandbox_output.RecordInvalid, match="JSON lists and objects"):
+        sandbox_output.loads((folder / "nb.ipynb").read_bytes(), max_bytes=2**26, what="notebook")
+    # Brackets inside strings are text, not structure: a printed array counts for nothing.
+    printed = json.dumps({"outputs": [{"text": "[[0.1 0.2]\n [0.3 0.4]]" * 10_000, "q": "\\\"[{"}]})
+    assert sandbox_output.json_containers(printed) == 3

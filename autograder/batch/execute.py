@@ -79,6 +79,10 @@ def read_submission(path, course_dir=None, repairs=None):
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise SubmissionUnreadable("the submitted file is not UTF-8 text, so not a notebook") from None
+    too_many = sandbox_output.too_many_containers(data, "submitted notebook")
+    if too_many:
+        raise SubmissionUnreadable(f"{too_many}: clear its outputs in Jupyter (Edit > Clear Outputs of "
+                                   "All Cells), save it and hand it in again")
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:

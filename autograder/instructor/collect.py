@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..untrusted import files
+from ..untrusted import files, sandbox_output
 from ..common.atomic import write_bytes, write_text
 from ..course.lms import remember_collected
 from ..course.nbgrader_steps import notebook_path
@@ -630,6 +630,8 @@ def refuse_other_assignments(founds, course_dir):
     from ..assignment import current
     ours, others = None, []
     for item in founds:
+        if sandbox_output.too_many_containers(item.data, "notebook"):
+            continue        # graded as what it is: refused there, with the reason
         try:
             nb = json.loads(item.data)
         except (ValueError, RecursionError):

@@ -23,6 +23,11 @@ MAX_DEPTH = 64
 MAX_SWEEP = 32
 MAX_FINDINGS = 20
 EXECUTION_STATES = ("completed", "kernel_died", "failed")
+# Lists and objects a JSON text may hold before it is parsed: each costs about 60-100 bytes of
+# the grader's memory, so a few MB of "[]," would take gigabytes in every process that reads the
+# notebook (execute, record, the report). A notebook of the module holds a few hundred.
+MAX_CONTAINERS = 1_000_000
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 class RecordInvalid(ValueError):
@@ -43,8 +48,26 @@ def _no_constant(name):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def json_containers(data):
+    """How many lists and objects the JSON text ``data`` holds, counted without parsing it (the
+    brackets inside its strings are not counted)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    bare = _JSON_STRING.sub(b"", data)
+    return bare.count(b"[") + bare.count(b"{")
+
+
+def too_many_containers(data, what):
+    """A sentence saying ``data`` holds too many lists and objects to be parsed, or ''."""
+    count = json_containers(data)
+    if count <= MAX_CONTAINERS:
+        return ""
+    return (f"the {what} holds {count:,} JSON lists and objects, more than the {MAX_CONTAINERS:,} the grader "
+            "parses (a notebook of this assignment holds a few hundred)")
+
+
 def loads(text, *, max_bytes, max_depth=MAX_DEPTH, what="record"):
-    """json.loads within a size and a depth; RecordInvalid otherwise."""
+    """json.loads within a size, a count of lists and objects and a depth; RecordInvalid otherwise."""
     if isinstance(text, bytes):
         if len(text) > max_bytes:
             raise RecordInvalid(f"the {what} is {len(text) // 1024} KB, more than the {max_bytes // 1024} KB allowed")
@@ -56,6 +79,9 @@ def loads(text, *, max_bytes, max_depth=MAX_DEPTH, what="record"):
         raise RecordInvalid(f"the {what} is not text. Received: {type(text).__name__}")
     if len(text) > max_bytes:
         raise RecordInvalid(f"the {what} is {len(text) // 1024} KB, more than the {max_bytes // 1024} KB allowed")
+    too_many = too_many_containers(text, what)
+    if too_many:
+        raise RecordInvalid(too_many)
     try:
         value = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
