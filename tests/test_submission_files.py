@@ -268,3 +268,16 @@ def test_a_notebook_of_millions_of_empty_lists_is_refused_before_it_is_parsed(tm
     # Brackets inside strings are text, not structure: a printed array counts for nothing.
     printed = json.dumps({"outputs": [{"text": "[[0.1 0.2]\n [0.3 0.4]]" * 10_000, "q": "\\\"[{"}]})
     assert sandbox_output.json_containers(printed) == 3
+
+
+def test_a_folder_of_more_names_than_the_budget_is_read_only_up_to_it(tmp_path, monkeypatch):
+    folder = tmp_path / "crowd"
+    folder.mkdir()
+    for i in range(3000):
+        (folder / f"f{i:04}").write_bytes(b"")
+    looked = []
+    real = files._lstat
+    monkeypatch.setattr(files, "_lstat", lambda name, fd: looked.append(name) or real(name, fd))
+    listing = files.walk(folder, max_scanned=100)
+    assert len(listing.entries) == 100 and len(looked) == 100          # not 3000 stat calls
+    assert [left.why for left in listing.left] == ["holds more entries than the 100 the grader looks at: the rest are not read"]
