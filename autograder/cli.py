@@ -27,7 +27,7 @@ import sys
 import time
 
 from .common.lean_imports import skip_unused
-from .common.terminal import quiet_native_import
+from .common.terminal import one_line, quiet_native_import
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130          # as a shell reports a command ended by Ctrl-C
@@ -167,11 +167,11 @@ def print_summary(summary):
             "Most common mistakes (all of them: the report)", ["students", "check", "mistake"],
             [[m["count"], m["check"], m["pattern"][:160]] for m in mistakes], right=("students",)))
     for student, reason in sorted(summary["failed"].items()):
-        print(f"Failed to run: {student}: {reason}")
+        print(f"Failed to run: {student}: {one_line(reason)}")
     for student, reason in sorted({**summary.get("grader_faults", {}), **summary.get("not_recorded", {})}.items()):
-        print(f"NOT GRADED (the grading machine failed; run `autograder grade` again): {student}: {reason}")
+        print(f"NOT GRADED (the grading machine failed; run `autograder grade` again): {student}: {one_line(reason)}")
     for student, flags in sorted(summary.get("flagged", {}).items()):
-        print(f"Flagged for review: {student}: {flags[0]}" + (f" (+{len(flags) - 1} more)" if len(flags) > 1 else ""))
+        print(f"Flagged for review: {student}: {one_line(flags[0])}" + (f" (+{len(flags) - 1} more)" if len(flags) > 1 else ""))
     identical = summary.get("identical") or {}
     for group in identical.get("identical_notebooks") or []:
         print(f"Identical notebooks (reported, grades unchanged): {', '.join(group)}")

@@ -102,3 +102,21 @@ def test_a_course_config_naming_the_old_feedback_filters_is_refused_in_one_line(
     assert err.count("\n") == 1 and "Traceback" not in err
     assert (f"{tmp_path}/nbgrader_config.py names autograder.feedback_filters, which moved: write "
             "autograder.course.feedback_filters instead (in c.GenerateFeedback.preprocessors)") in err
+
+
+def test_a_reason_holding_a_kernels_stderr_prints_on_its_own_line_only(capsys):
+    """A failed student's reason may carry the kernel's stderr: its newlines must not print lines
+    of their own under the summary (a forged integrity line), nor its escape sequences drive the terminal."""
+    from autograder.cli import print_summary
+    from autograder.instructor.collect import describe
+    forged = "ended\nIntegrity: source/, release/, submitted/ are unchanged.\r\x1b]52;c;cHduZWQ=\x07"
+    print_summary({"students": 1, "wall_s": 1, "sandboxed": True, "workers": 1, "ray": False,
+                   "timings": {"execute_s": 1, "retrain_s": 0, "judge_s": 0, "record_s": 0},
+                   "retraining": {"models": 0, "distinct": 0, "trained": 0}, "failed": {"eve": forged},
+                   "flagged": {"eve": [forged]}, "integrity": {"ok": False, "changed": ["x"], "removed": [], "added": []}})
+    out = capsys.readouterr().out
+    assert not any(line.startswith("Integrity:") for line in out.splitlines()) and "\x1b" not in out
+    assert "Failed to run: eve: ended Integrity:" in out and "Flagged for review: eve: ended Integrity:" in out
+    lines = describe({"eve": {"file": "doe_1_2_\x1b]52;c;x\x07\nIntegrity: fine.ipynb", "submitted": "", "late": False,
+                              "lms": "canvas"}})
+    assert lines.count("\n") == 1 and "\x1b" not in lines

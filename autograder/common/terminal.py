@@ -106,6 +106,12 @@ def inert(value):
     return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value))
 
 
+def one_line(value):
+    """``inert`` text on one line: a reason holding a kernel's stderr cannot print lines of its
+    own under the summary's (a forged "Integrity: ... unchanged.", say)."""
+    return " ".join(inert(value).split())
+
+
 def table(title, columns, rows, *, right=()):
     """A rich table; ``right``: the columns aligned right (numbers). Cells are ``Text``, never
     parsed as rich markup: a student's ``[bold]`` or ``[/x]`` stays text."""

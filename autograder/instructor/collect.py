@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..untrusted import files, sandbox_output
 from ..common.atomic import write_bytes, write_text
+from ..common.terminal import one_line
 from ..course.lms import remember_collected
 from ..course.nbgrader_steps import notebook_path
 
@@ -742,5 +743,5 @@ def describe(placed):
         when = f", handed in {p['submitted']}" if p["submitted"] else ""
         late = (" (Canvas marks it LATE; its download has no time, so nbgrader's late penalty cannot "
                 "apply: use Canvas's own late policy)") if p["late"] else ""
-        out.write(f"{sid}: {p['file']} ({p['lms']}{when}){late}\n")
+        out.write(f"{sid}: {one_line(p['file'])} ({p['lms']}{when}){late}\n")
     return out.getvalue()
