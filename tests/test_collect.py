@@ -234,6 +234,12 @@ def test_files_a_student_hands_in_never_decide_whose_work_is_whose(course, tmp_p
                    "submission_1:\n  :submitters:\n  - :sid: s-2\nsubmission_2:\n  :submitters:\n  - :sid: s-1\n")
     placed = collect(str(archive), str(course))
     assert (course / "submitted" / "s-1" / "regularization" / "regularization.ipynb").read_bytes() == real
+    # Nor does one beside a submission_1/ folder of a student's own stop the others' collection.
+    placed = collect(_download(tmp_path / "moodle2", {
+        "Jane Doe_123_assignsubmission_file_/submission_metadata.yml": swap,
+        "Jane Doe_123_assignsubmission_file_/submission_1/regularization.ipynb": real,
+        "Bob Smith_124_assignsubmission_file_/mywork.ipynb": other}), str(course), replace=True)
+    assert sorted(placed) == ["123", "124"]
 
 
 def test_names_no_rule_reads_and_two_students_on_one_id_are_refused_by_name(course, tmp_path):

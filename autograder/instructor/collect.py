@@ -434,11 +434,13 @@ def _members(source):
 def _export_metadata(metas, members):
     """(folder, bytes) of a Gradescope export's submission_metadata.yml, or None: the one in the
     folder that holds the download's submission_<n> folders, which hold every notebook. One
-    anywhere else is a file a student handed in: it never decides whose work is whose."""
+    anywhere else is a file a student handed in: it never decides whose work is whose, nor stops
+    the others' collection (a student's folder holding its own submission_1/ and metadata is not
+    an export: the other students' notebooks are not below it)."""
     def is_export_root(folder):
         n = len(folder)
-        return any(_parts(p)[:n] == folder and len(_parts(p)) > n + 1
-                   and re.fullmatch(r"submission_\d+", _parts(p)[n]) for p, _ in members)
+        return bool(members) and all(_parts(p)[:n] == folder and len(_parts(p)) > n + 1
+                                     and re.fullmatch(r"submission_\d+", _parts(p)[n]) for p, _ in members)
     roots = [(_parts(path)[:-1], data) for path, data in metas if is_export_root(_parts(path)[:-1])]
     if not roots:
         return None
