@@ -177,6 +177,8 @@ def print_summary(summary):
         print(f"Identical notebooks (reported, grades unchanged): {', '.join(group)}")
     for group in identical.get("identical_cifar_models") or []:
         print(f"The same Exercise 3 model (reported, grades unchanged): {', '.join(group)}")
+    if identical.get("unchanged_release"):
+        print(f"Handed in the release notebook unchanged: {', '.join(identical['unchanged_release'])}")
     for student, content_hash in sorted(summary.get("withheld", {}).items()):
         print(f"Withheld until reviewed: {student}'s in-kernel checks; to accept after review: "
               f"c.Batch.reviewed = {{{student!r}: {str(content_hash)[:12]!r}}} in nbgrader_config.py")

@@ -20,7 +20,7 @@ from ..sandbox import bwrap as sandbox
 from .execute import execute
 from .feedback import reference_jobs
 from .grader_code import execution_code, judging_code
-from .journal import Journal, digest, grading_seed, judging_context, judging_key, submission_hash
+from .journal import Journal, digest, grading_seed, judging_context, judging_key, release_hash, submission_hash
 from .judge import judge_safely
 from ..untrusted.sandbox_output import clean_text
 from .results import Flag, execution_result
@@ -382,7 +382,7 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     summary["class_size"] = len(everyone)
     summary["class"] = class_statistics(whole, summary)
     summary["common_mistakes"] = common_mistakes(whole)
-    summary["identical"] = identical_groups(whole, reference_model_key())
+    summary["identical"] = identical_groups(whole, reference_model_key(), release_hash(course_dir))
     summary["cell_errors"] = {s: j["cell_errors"] for s, j in whole.items() if j.get("cell_errors")}
     summary["wall_s"] = time.monotonic() - start
     if exports:

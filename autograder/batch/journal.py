@@ -11,6 +11,7 @@ keys know the grader's code (``grader_code``): an upgrade redoes what it may cha
 import hashlib
 import json
 import os
+import tempfile
 
 from ..untrusted import files
 from ..common.atomic import write_json
@@ -45,6 +46,21 @@ def submission_hash(folder, course_dir):
     except (files.Unreadable, OSError):
         source_digest = None
     return digest({"submission": manifest, "source": source_digest})
+
+
+def release_hash(course_dir):
+    """The digest a submission holding only the release notebook, unchanged, would have (None
+    without a release): students who handed in the download itself share it, and that says
+    nothing about copying."""
+    release = current().notebook_path(course_dir, "release")
+    try:
+        data = files.read_path(release, 2**30, base=course_dir)
+    except (files.Unreadable, OSError):
+        return None
+    with tempfile.TemporaryDirectory(prefix="release-hash-") as folder:
+        with open(os.path.join(folder, os.path.basename(release)), "wb") as f:
+            f.write(data)
+        return submission_hash(folder, course_dir)
 
 
 def judging_context():

@@ -96,10 +96,11 @@ def _reference_model_key(fingerprint, builder, profile):
         return None
 
 
-def identical_groups(judgements, reference_key=None):
+def identical_groups(judgements, reference_key=None, release_hash=None):
     """Students who handed in the same thing: byte-identical notebooks (by content hash) and,
     separately, the same Exercise 3 model (by its canonical config), leaving out models
-    identical to the reference's. Reported, never graded."""
+    identical to the reference's, and the release notebook handed in unchanged (listed on its
+    own: doing nothing is not copying). Reported, never graded."""
     by_hash, by_model = defaultdict(list), defaultdict(list)
     for student, judgement in sorted(judgements.items()):
         if judgement.get("hash"):
@@ -107,10 +108,11 @@ def identical_groups(judgements, reference_key=None):
         key = ((judgement.get("retrained") or {}).get(IDENTICAL_MODEL) or {}).get("key")
         if key and key != reference_key:
             by_model[key].append(student)
+    unchanged = by_hash.pop(release_hash, []) if release_hash else []
     same_file = [g for g in by_hash.values() if len(g) > 1]
     in_files = {tuple(g) for g in same_file}
     same_model = [g for g in by_model.values() if len(g) > 1 and tuple(g) not in in_files]
-    return {"identical_notebooks": same_file, "identical_cifar_models": same_model}
+    return {"identical_notebooks": same_file, "identical_cifar_models": same_model, "unchanged_release": unchanged}
 
 
 # ---- plots ---------------------------------------------------------------------------------

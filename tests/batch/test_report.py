@@ -78,6 +78,24 @@ def test_identical_notebooks_are_reported_not_penalised():
     assert report.reference_model_key() is not None
 
 
+def test_students_who_handed_in_the_release_unchanged_are_not_called_identical(tmp_path):
+    """Doing nothing is not copying: the download itself, handed in by two, is listed on its own."""
+    from autograder.batch.journal import release_hash, submission_hash
+    from tests.helpers import make_course
+    course = make_course(tmp_path)
+    release = (course / "release" / "regularization" / "regularization.ipynb").read_bytes()
+    hashes = {}
+    for student in ("eve", "fay"):
+        folder = course / "submitted" / student / "regularization"
+        folder.mkdir(parents=True)
+        (folder / "regularization.ipynb").write_bytes(release)
+        hashes[student] = submission_hash(str(folder), str(course))
+    assert hashes["eve"] == hashes["fay"] == release_hash(str(course))
+    judgements = {**a_class(), "eve": judgement("eve", content=hashes["eve"]), "fay": judgement("fay", content=hashes["fay"])}
+    groups = report.identical_groups(judgements, release_hash=release_hash(str(course)))
+    assert groups["identical_notebooks"] == [["cat", "dan"]] and groups["unchanged_release"] == ["eve", "fay"]
+
+
 def test_the_page_names_cells_that_raised_pending_hand_grading_and_counts_a_partial_run(tmp_path):
     judgements = a_class()
     summary = summary_of(judgements, students=1, class_size=4,
