@@ -246,12 +246,24 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
                                                     f"{type(exc).__name__}: {sandbox_output.clean_text(exc, 300)}")
 
 
-def _scan(nb, submission_dir, notebook_name):
-    from .suspicious import scan, scan_folder
+def timestamp_notes(submission_dir):
+    """The notice about the submission's own ``timestamp.txt`` (not part of its content hash, so
+    a byte-identical classmate's result never carries it): [] when it reads well or is absent."""
     from .timestamps import read_timestamp
     _, problem = read_timestamp(submission_dir)
-    notes = [Flag(f"has a `timestamp.txt` that {problem}: left out, so the work counts as handed in on time",
-                  code="timestamp.txt").to_json()] if problem else []
+    return [Flag(f"has a `timestamp.txt` that {problem}: left out, so the work counts as handed in on time",
+                 code="timestamp.txt").to_json()] if problem else []
+
+
+def with_own_timestamp_notes(result, submission_dir):
+    """``result`` (another submission's, byte-identical) with this submission's timestamp notice."""
+    flags = [f for f in result.get("flags") or [] if not (isinstance(f, dict) and f.get("code") == "timestamp.txt")]
+    return dict(result, flags=flags + timestamp_notes(submission_dir))
+
+
+def _scan(nb, submission_dir, notebook_name):
+    from .suspicious import scan, scan_folder
+    notes = timestamp_notes(submission_dir)
     try:
         return notes + scan(nb) + scan_folder(submission_dir, notebook_name)
     except OSError as exc:

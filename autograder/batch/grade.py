@@ -17,7 +17,7 @@ from ..retrain import current_profile
 from ..retrain import settings as retrain_settings
 from ..retrain.cache import ResultCache
 from ..sandbox import bwrap as sandbox
-from .execute import execute
+from .execute import execute, with_own_timestamp_notes
 from .feedback import reference_jobs
 from .grader_code import execution_code, judging_code
 from .journal import Journal, digest, grading_seed, judging_context, judging_key, release_hash, submission_hash
@@ -156,10 +156,12 @@ def _execute_all(course_dir, journal, found, hashes, box, pool, show, mode="need
     groups = list(leaders.values())
     for index, result in pool.map(functools.partial(execute_task, run=executor), jobs):
         for n, student in enumerate(groups[index]):
+            own = result
             if n:
                 _copy_executed(journal, groups[index][0], student)
+                own = with_own_timestamp_notes(result, found[student])
             # A grading-machine fault keeps no hash: the next run executes it again.
-            kept = dict(result, hash=None) if result["state"] == "grader_fault" else result
+            kept = dict(own, hash=None) if own["state"] == "grader_fault" else own
             journal.write(student, "execution", dict(kept, student=student, code=execution_code()))
             progress.advance(failed=result["state"] != "completed", cached=n > 0)
     progress.finish()

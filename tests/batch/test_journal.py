@@ -73,3 +73,21 @@ def test_student_selects_and_force_redoes_only_whom_it_names(course):
     assert RUNS == ["ben"] and forced["executions"]["run"] == 1
     run(course, students=["a*"])
     assert RUNS == ["ben", "ann"]
+
+
+def test_a_copied_result_carries_the_students_own_timestamp_notice_not_the_leaders(course):
+    """timestamp.txt is not part of the content hash: ben's copy of ann's execution must not say
+    that ben's timestamp.txt is wrong, and cat's wrong one must be said although ann ran first."""
+    from autograder.batch.execute import timestamp_notes
+
+    def with_notes(**kwargs):
+        result = canned(**kwargs)
+        return dict(result, flags=timestamp_notes(kwargs["submission_dir"]))
+    submit(course, "cat", '{"same": 1}')                               # three byte-identical notebooks
+    (course / "submitted" / "ann" / "regularization" / "timestamp.txt").write_text("not a time")
+    (course / "submitted" / "cat" / "regularization" / "timestamp.txt").write_text("also not a time")
+    summary = grade.main(course_dir=str(course), workers=1, show_progress=False, exports=False, feedback=False,
+                         executor=with_notes, students=["ann", "ben", "cat"])
+    assert sorted(RUNS) == ["ann"]
+    noted = {s for s, flags in summary["flagged"].items() if any("timestamp.txt" in f for f in flags)}
+    assert noted == {"ann", "cat"}
