@@ -6,7 +6,6 @@ import functools
 from ..assignment import current
 from ..model_description import describe_model, load_config
 from ..retrain import current_profile, get_protocol, retrain
-from ..retrain.references import reference_job
 from ..retrain.thresholds import threshold  # noqa: I001  (retrain: loads the runner on first call only)
 from .registry import Check, Part
 from .structure import describe_layout
@@ -50,6 +49,9 @@ def _reference_description(builder, args):
 
 def reference_config(builder, args):
     """The config of the model the reference ``builder(*args)`` returns (kept: ``references``)."""
+    # Here, not at the top: the kernel imports this module (the checks in force), and the
+    # retraining cache behind the references is the trusted grader's.
+    from ..retrain.references import reference_job
     return load_config(reference_job(current().model(builder), args)[0])
 
 
