@@ -266,11 +266,9 @@ def _scan(nb, submission_dir, notebook_name):
     notes = timestamp_notes(submission_dir)
     try:
         return notes + scan(nb) + scan_folder(submission_dir, notebook_name)
-    except OSError as exc:
-        if exc.errno in files.MACHINE_ERRNOS:
-            raise           # the machine's fault, not a sign of tampering
-        return notes + [Flag(f"could not be read by the grader's code scan ({type(exc).__name__})", "tampering").to_json()]
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in files.MACHINE_ERRNOS:
+            raise           # the machine's fault, not a sign of tampering
         return notes + [Flag(f"could not be read by the grader's code scan ({type(exc).__name__})", "tampering").to_json()]
 
 

@@ -12,7 +12,7 @@ import sys
 
 UNUSED = ("rfc3987_syntax",)
 # `python -c` for nbgrader's commands: the same, then nbgrader's own entry point.
-NBGRADER_MAIN = ("import sys; [sys.modules.setdefault(n, None) for n in " + repr(UNUSED) + "]; "
+NBGRADER_MAIN = (f"import sys; from {__name__} import skip_unused; skip_unused(); "
                  "sys.argv[0] = 'nbgrader'; from nbgrader.apps.nbgraderapp import main; main()")
 
 

@@ -281,9 +281,6 @@ def walk(root, policy=None, *, max_depth=MAX_DEPTH, max_files=MAX_FILES, max_fil
             for name, info in found:
                 rel = prefix + name
                 scanned += 1
-                if scanned > max_scanned:
-                    leave(rel, f"is past the {max_scanned} entries the grader looks at")
-                    continue
                 if info is None:
                     leave(rel, "vanished while it was read")
                     continue

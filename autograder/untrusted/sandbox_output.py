@@ -68,6 +68,7 @@ def too_many_containers(data, what):
 
 def loads(text, *, max_bytes, max_depth=MAX_DEPTH, what="record"):
     """json.loads within a size, a count of lists and objects and a depth; RecordInvalid otherwise."""
+    raw = text      # counted as it came: bytes are not encoded again
     if isinstance(text, bytes):
         if len(text) > max_bytes:
             raise RecordInvalid(f"the {what} is {len(text) // 1024} KB, more than the {max_bytes // 1024} KB allowed")
@@ -79,7 +80,7 @@ def loads(text, *, max_bytes, max_depth=MAX_DEPTH, what="record"):
         raise RecordInvalid(f"the {what} is not text. Received: {type(text).__name__}")
     if len(text) > max_bytes:
         raise RecordInvalid(f"the {what} is {len(text) // 1024} KB, more than the {max_bytes // 1024} KB allowed")
-    too_many = too_many_containers(text, what)
+    too_many = too_many_containers(raw, what)
     if too_many:
         raise RecordInvalid(too_many)
     try:
