@@ -305,8 +305,9 @@ def _journaled(course):
 
 
 def _require_assignment(course):
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
     from .assignment import current
+    from .course.nbgrader_steps import open_gradebook
     name = current().name
     db = os.path.join(course, "gradebook.db")
     hint = (f"the gradebook does not know '{name}' yet: run `autograder release` first (it "
@@ -314,7 +315,7 @@ def _require_assignment(course):
     if not os.path.exists(db):      # opening it would create an empty one
         raise UserError(hint)
     try:
-        with Gradebook("sqlite:///" + db) as gb:
+        with open_gradebook(course) as gb:
             gb.find_assignment(name)
     except MissingEntry:
         raise UserError(hint) from None

@@ -12,7 +12,7 @@ import shutil
 import warnings
 
 import nbformat
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import MissingEntry
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -23,7 +23,7 @@ from ..assignment import current
 from ..checks.result import CheckResult
 from ..course.feedback_filters import inert_cells, seal_feedback, without_grader_noise
 from ..course.lms import sync_student
-from ..course.nbgrader_steps import notebook_path
+from ..course.nbgrader_steps import notebook_path, open_gradebook, stamp_in_process
 from ..untrusted.metadata import grade_id as grade_id_of
 from .execute import NEUTRALIZED, OBSERVE_PREFIX, SubmissionUnreadable, read_submission
 from .feedback import summary_cell
@@ -116,6 +116,7 @@ def _api(course_dir):
     config.Autograde.autograde_preprocessors = [ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                                 AssignLatePenalties, CheckCellMetadata]
     coursedir = CourseDirectory(config=config)
+    stamp_in_process()          # nbgrader's autograde creates the gradebook of a new course
     return NbGraderAPI(coursedir=coursedir, config=config)
 
 
@@ -143,7 +144,7 @@ def _hand_graded(course_dir, student):
     db = os.path.join(course_dir, "gradebook.db")
     if not os.path.exists(db):
         return {}
-    with Gradebook("sqlite:///" + db) as gb:
+    with open_gradebook(course_dir) as gb:
         try:
             submission = gb.find_submission(current().name, student)
         except MissingEntry:
@@ -160,7 +161,7 @@ def _keep_hand_grading(course_dir, student, before, digests_before, digests_now)
             if not needed and digests_before.get(gid) is not None and digests_before.get(gid) == digests_now.get(gid)]
     if not keep:
         return
-    with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
+    with open_gradebook(course_dir) as gb:
         for gid in keep:
             grade = gb.find_grade(gid, current().name, current().name, student)
             if grade.auto_score == before[gid][1]:
@@ -193,7 +194,7 @@ def _record(course_dir, student, judgement, workdir, feedback, blank):
     if not outcome.get("success"):
         raise RecordError(f"nbgrader could not record {student}: {outcome.get('error') or outcome.get('log')}")
     _keep_hand_grading(course_dir, student, hand, digests_before, digests_now)
-    with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
+    with open_gradebook(course_dir) as gb:
         sync_student(course_dir, student, gb)
     with open(digests_path, "w") as f:
         json.dump(digests_now, f)

@@ -4,10 +4,11 @@ import os
 from dataclasses import dataclass, field
 
 import nbformat
+from nbgrader.api import MissingEntry
 
 from ..assignment import current
 from ..checks.result import CheckResult
-from .nbgrader_steps import notebook_path
+from .nbgrader_steps import notebook_path, open_gradebook
 
 
 @dataclass
@@ -51,10 +52,8 @@ def failure_messages(notebook_path):
 
 def read_scores(course_dir, students=None):
     """Autograded (code) test-cell scores of each student, from the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
-    url = "sqlite:///" + os.path.join(course_dir, "gradebook.db")
     results = []
-    with Gradebook(url) as gb:
+    with open_gradebook(course_dir) as gb:
         names = students or sorted(s.id for s in gb.students)
         for student in names:
             try:

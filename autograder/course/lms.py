@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from ..common.atomic import write_bytes, write_json, write_text
 from ..assignment import current
 from .export import spreadsheet_safe
-from .nbgrader_steps import generate_feedback
+from .nbgrader_steps import generate_feedback, open_gradebook
 
 COLLECTED_DIR = os.path.join(".autograder", "collected")
 FORMATS = ("csv", "canvas", "moodle")
@@ -81,9 +81,9 @@ def collected(course_dir, student):
 
 def totals(course_dir):
     """A Total per student with a submission, from the gradebook."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
     out = []
-    with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
+    with open_gradebook(course_dir) as gb:
         assignment = gb.find_assignment(current().name)
         for student in sorted(gb.students, key=lambda s: s.id):
             try:

@@ -730,9 +730,9 @@ def collect(source, course_dir, replace=False, roster=None, tz="UTC", patterns=N
 def _into_gradebook(course_dir, placed):
     """Who each student is (the roster's or the LMS's name, e-mail and id) into nbgrader's
     gradebook, so formgrader shows names."""
-    from nbgrader.api import Gradebook
     from ..course.lms import sync_student
-    with Gradebook("sqlite:///" + os.path.join(course_dir, "gradebook.db")) as gb:
+    from ..course.nbgrader_steps import open_gradebook
+    with open_gradebook(course_dir) as gb:
         for sid in placed:
             sync_student(course_dir, sid, gb)
 
