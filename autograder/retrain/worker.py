@@ -15,6 +15,8 @@ import sys
 import time
 import traceback
 
+from ..common.lean_imports import TENSORFLOW_UNUSED, TRAINING_UNUSED, without
+
 
 def _device():
     import keras
@@ -130,6 +132,9 @@ def serve():
 
 
 def main(argv):
+    unused = TRAINING_UNUSED + (TENSORFLOW_UNUSED if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" else ())
+    with without(unused):
+        import keras  # noqa: F401  (every job needs it; imported here without what no job reads)
     if argv == ["--serve"]:
         serve()
     else:
