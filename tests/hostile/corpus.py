@@ -8,6 +8,7 @@ must pass; all others 0), a phrase of the reason the student is shown, whether t
 flags it for review, and what it must not reach.
 """
 import ast
+import csv
 import json
 import os
 from dataclasses import dataclass, field
@@ -160,6 +161,43 @@ def plant_secrets(course):
 
 def expected_points(case):
     return {n: float(case.earns.get(n, 0)) for n in CHECKS}
+
+
+def assert_expected_points(cases, summary, rows):
+    """Every case recorded in the gradebook with the points it is expected to earn."""
+    assert set(rows) == set(cases), "every case is recorded in the gradebook"
+    wrong = {}
+    for name, case in cases.items():
+        got = {check: rows[name].scores.get(check, (0.0, 0))[0] for check in CHECKS}
+        want = expected_points(case)
+        diff = {c: (got[c], want[c]) for c in CHECKS if got[c] != want[c]}
+        if diff:
+            wrong[name] = {c: [*v, rows[name].messages.get(c, "")[:160]] for c, v in diff.items()}
+    assert wrong == {}
+    assert summary["scores"] == {name: sum(expected_points(case).values()) for name, case in cases.items()}
+
+
+def assert_one_clear_reason(cases, course, summary, rows):
+    """Every lost point said why, briefly, with the case's phrase; a feedback page for each."""
+    with open(course / "exports" / "grades.csv") as f:
+        csv_rows = {r["student"]: r for r in csv.DictReader(f)}
+    for name, case in cases.items():
+        lost = {check: rows[name].messages.get(check, "") for check in rows[name].lost()}
+        for check, message in lost.items():
+            assert message.strip(), (name, check)
+            assert "Traceback" not in message and len(message) < 2500, (name, check, message[:300])
+        said = " ".join(lost.values()) + " " + summary["failed"].get(name, "")
+        assert case.reason in said, (name, case.reason, said[:600])
+        if lost:
+            assert csv_rows[name]["reasons"].strip(), name
+        assert (course / "feedback" / name / "regularization" / "regularization.html").exists(), name
+
+
+def assert_within_submission_limit(cases, course, limit_s):
+    """Every execution stopped by the submission's limit at the latest, teardown included."""
+    for name in cases:
+        execution = json.loads((course / ".autograder" / "batch" / name / "execution.json").read_text())
+        assert execution["duration_s"] <= limit_s + 15, (name, execution["duration_s"])
 
 
 # ---------------------------------------------------------------- the cases' code
@@ -540,21 +578,8 @@ CASES = {
                     "opens a connection; leaves a process", [lambda course: _reaching(course) + RUNS], parts=("r",),
                     earns=R),
     # --- exhausting resources
-    "looper": Case("an infinite loop in a cell", ["while True:\n    pass" + RUNS], parts=("r",), earns=R,
-                   reason="was interrupted"),
     "builder_loops": Case("an infinite loop inside create_cifar_model", [BUILDER_LOOPS], parts=(2,),
                           earns=full(2), reason="time limit"),
-    "stubborn": Case("a loop that ignores interrupts", [STUBBORN + RUNS], parts=("r",), reason="was stopped"),
-    "stubborn_unneeded": Case("the same loop in a cell no grade depends on: not run, so the honest grade",
-                              [STUBBORN], parts=("r",), earns=R),
-    "memory_bomb": Case("allocates 64 GB", ["hog = bytearray(64 * 2**30)" + RUNS], parts=("r",), earns=R),
-    # Its kernel may die or be interrupted, depending on when the limit bites: either way it
-    # earns nothing, says why, and leaves no process behind.
-    "fork_bomb": Case("forks until the process limit", [FORK_BOMB + RUNS], parts=("r",)),
-    "output_flood": Case("prints without end (gigabytes)", [FLOOD + RUNS], parts=("r",), earns=R,
-                         reason="was interrupted"),
-    "stderr_flood": Case("writes 300 MB to the kernel's raw stderr", [STDERR_FLOOD + RUNS], parts=("r",), earns=R),
-    "disk_filler": Case("writes a 100 MB file in its scratch folder", [DISK_FILLER], parts=("r",), earns=R),
     "billion_params": Case("a model of 3 billion parameters (no input shape, so never built)", [BILLION],
                            parts=("3m",), earns=models3(but=("ex3_model", "ex3_accuracy")), reason="parameters"),
     "wide_dense": Case("a Dense layer of width 10^7", [WIDE], parts=(2,),    # its other two models earn their part
@@ -647,4 +672,22 @@ CASES = {
     # --- faults met while grading
     "retrain_crash": Case("a model the retraining job cannot build", [RETRAIN_CRASH], parts=("3m",),
                           earns=models3(but=("ex3_model", "ex3_accuracy")), reason="retrain"),
+}
+
+# Cases that exhaust a limit: graded in a course of their own with tight limits
+# (tests/hostile/test_limits.py), where a stopped loop costs seconds, not the corpus' minute.
+LIMIT_CASES = {
+    "looper": Case("an infinite loop in a cell", ["while True:\n    pass" + RUNS], parts=("r",), earns=R,
+                   reason="was interrupted"),
+    "stubborn": Case("a loop that ignores interrupts", [STUBBORN + RUNS], parts=("r",), reason="was stopped"),
+    "stubborn_unneeded": Case("the same loop in a cell no grade depends on: not run, so the honest grade",
+                              [STUBBORN], parts=("r",), earns=R),
+    "memory_bomb": Case("allocates 64 GB", ["hog = bytearray(64 * 2**30)" + RUNS], parts=("r",), earns=R),
+    # Its kernel may die or be interrupted, depending on when the limit bites: either way it
+    # earns nothing, says why, and leaves no process behind.
+    "fork_bomb": Case("forks until the process limit", [FORK_BOMB + RUNS], parts=("r",)),
+    "output_flood": Case("prints without end (gigabytes)", [FLOOD + RUNS], parts=("r",), earns=R,
+                         reason="was interrupted"),
+    "stderr_flood": Case("writes 300 MB to the kernel's raw stderr", [STDERR_FLOOD + RUNS], parts=("r",), earns=R),
+    "disk_filler": Case("writes a 100 MB file in its scratch folder", [DISK_FILLER], parts=("r",), earns=R),
 }
