@@ -9,10 +9,9 @@ import pytest
 
 from autograder.batch import grade
 from autograder.sandbox.bwrap import bwrap_path
-from autograder.checks import CHECKS
 from autograder.course.gradebook import read_scores
 from tests.batch.test_grade import tree_hash
-from tests.helpers import cmdline, make_course
+from tests.helpers import CHECKS, cmdline, make_course
 from tests.hostile.corpus import (CASES, REPO, SECRETS, WITHHELD, R, Case, expected_points, full, host_secret, plant_secrets,
                                   write)
 
