@@ -83,14 +83,16 @@ def score_table(rows, checks=False, totals=None):
     """(header, body) of the scores: automatic points per exercise (every check with
     ``checks``), and with ``totals`` (``lms.totals``) the written, late and total columns
     nbgrader's gradebook adds; about 80 columns wide unless ``checks``."""
-    from .checks import CHECKS
+    from .assignment import current
+    from .checks import checks_of
     from .course.export import check_names
-    names = check_names()
+    in_force = checks_of(current())     # the course's, which ``_course_dir`` activated
+    names = check_names(in_force)
     if checks:
         groups = [(n, [n]) for n in names]
     else:
-        exercises = sorted({CHECKS[n].exercise for n in names})
-        groups = [(f"ex{k}", [n for n in names if CHECKS[n].exercise == k]) for k in exercises]
+        exercises = sorted({in_force[n].exercise for n in names})
+        groups = [(f"ex{k}", [n for n in names if in_force[n].exercise == k]) for k in exercises]
     header = ["student", "auto", *(label for label, _ in groups)]
     if totals is not None:
         header += ["written", "late", "total"]
@@ -98,8 +100,8 @@ def score_table(rows, checks=False, totals=None):
     for row in rows:
         cells = []
         for _, members in groups:
-            got = sum(row.scores.get(n, (0.0, CHECKS[n].points))[0] for n in members)
-            cells.append(f"{got:g}/{sum(CHECKS[n].points for n in members):g}")
+            got = sum(row.scores.get(n, (0.0, in_force[n].points))[0] for n in members)
+            cells.append(f"{got:g}/{sum(in_force[n].points for n in members):g}")
         line = [row.student, f"{row.auto_total:g}/{row.auto_possible:g}", *cells]
         if totals is not None:
             t = totals.get(row.student)
@@ -224,8 +226,11 @@ def cmd_demo(args):
     ok = print_scores(rows, expected, checks=args.checks)
     print()
     if args.nbgrader:
+        from .assignment import current
+        from .checks import checks_of
         from .course.export import write_grades_csv
-        print(f"Grades: {write_grades_csv(rows, os.path.join(course, 'exports', 'grades.csv'))}")
+        grades = write_grades_csv(rows, os.path.join(course, 'exports', 'grades.csv'), checks_of(current()))
+        print(f"Grades: {grades}")
     else:
         print_summary(summary)
     print(f"Feedback: {os.path.join(course, 'feedback')}/<student>/regularization/regularization.html")
@@ -381,12 +386,14 @@ def cmd_collect(args):
 
 
 def cmd_export(args):
+    from .assignment import current
+    from .checks import checks_of
     from .course.export import write_grades_csv
     from .course.gradebook import read_scores
     course = _graded_course_dir(args.course)
     if args.format == "checks":
         print(write_grades_csv(read_scores(course, args.student or None),
-                               args.out or os.path.join(course, "exports", "grades.csv")))
+                               args.out or os.path.join(course, "exports", "grades.csv"), checks_of(current())))
         return 0
     from .course_config import Course, load_config
     from .course.lms import write_export

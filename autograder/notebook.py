@@ -12,7 +12,8 @@ import sys
 import tempfile
 import warnings
 
-from .checks import CHECKS, Subject, get_check
+from .assignment import current
+from .checks import Subject, checks_of, get_check
 
 _SUBJECTS = {}
 
@@ -88,7 +89,8 @@ def check_all(namespace, exercise=None):
     per line, then the visible points. Never raises, so it can sit anywhere in the notebook;
     hidden checks (accuracy by retraining, honesty) run only when the notebook is graded."""
     __tracebackhide__ = True
-    chosen = [c for c in CHECKS.values() if not c.hidden and exercise in (None, c.exercise)]
+    checks = checks_of(current()).values()     # a student's kernel holds one assignment: the one in force
+    chosen = [c for c in checks if not c.hidden and exercise in (None, c.exercise)]
     subject = subject_for(namespace)
     seed = secrets.randbits(31)         # one set of inputs: the sweep runs once for its two checks
     earned = possible = 0.0
@@ -97,7 +99,7 @@ def check_all(namespace, exercise=None):
             result = c.run(subject, seed)
         print(result.summary())
         earned, possible = earned + result.points, possible + result.possible
-    hidden = sum(c.points for c in CHECKS.values() if c.hidden and exercise in (None, c.exercise))
+    hidden = sum(c.points for c in checks if c.hidden and exercise in (None, c.exercise))
     print(f"{earned:g} / {possible:g} visible points"
           + (f"; {hidden:g} more points are checked when your notebook is graded "
              "(the grader retrains your models and re-runs your sweep on its own data)" if hidden else ""))

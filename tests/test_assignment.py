@@ -8,7 +8,7 @@ import pytest
 
 from autograder import assignment
 from autograder.assignment import SpecError, activate, current
-from autograder.checks import CHECKS
+from autograder.checks import checks_of
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "l2course")
@@ -16,10 +16,11 @@ FIXTURE = os.path.join(REPO, "tests", "fixtures", "l2course")
 
 def test_module07_is_in_force_by_default_and_everything_derives_from_its_spec():
     spec = current()
+    checks = checks_of(spec)
     assert spec.name == "regularization" and spec.thresholds_in_force == os.path.join(REPO, "reference", "thresholds.json")
-    assert list(CHECKS)[:4] == ["ex1_rates", "ex1_sweep", "ex1_best_rate", "ex1_plot"]
-    assert list(CHECKS)[-3:] == ["ex1_accuracy", "ex2_accuracy", "ex3_accuracy"]
-    assert sum(c.points for c in CHECKS.values()) == 34
+    assert list(checks)[:4] == ["ex1_rates", "ex1_sweep", "ex1_best_rate", "ex1_plot"]
+    assert list(checks)[-3:] == ["ex1_accuracy", "ex2_accuracy", "ex3_accuracy"]
+    assert sum(c.points for c in checks.values()) == 34
     assert spec.builders(3) == ("create_cifar_model", "create_cifar_baseline")
     assert [b for _, b, _ in spec.retrained()] == ["create_dropout_model", "create_bn_before_activation",
                                                   "create_bn_after_activation", "create_no_bn_baseline",
@@ -34,8 +35,9 @@ def test_activating_another_course_switches_checks_models_and_thresholds(tmp_pat
     shutil.copytree(FIXTURE, course)
     spec = activate(str(course))
     assert spec.name == "l2mlp" and current() is spec
-    assert list(CHECKS) == ["l2_model", "l2_penalty", "l2_accuracy"]
-    assert CHECKS["l2_accuracy"].hidden and CHECKS["l2_accuracy"].from_model
+    checks = checks_of(spec)
+    assert list(checks) == ["l2_model", "l2_penalty", "l2_accuracy"]
+    assert checks["l2_accuracy"].hidden and checks["l2_accuracy"].from_model
     assert spec.thresholds_path == str(course / "reference" / "thresholds.json")
     # What the kernels it starts will read: the spec and its folder (bound into the sandbox).
     assert os.environ[assignment.SPEC_VARIABLE] == "l2mlp_spec"

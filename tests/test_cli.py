@@ -64,7 +64,7 @@ def test_one_grade_per_course_at_a_time(course):
 
 def test_the_score_table_fits_100_columns_per_exercise_and_shows_what_the_gradebook_adds():
     import io
-    from autograder.checks import CHECKS
+    from tests.helpers import CHECKS
     from autograder.cli import score_table
     from autograder.course.gradebook import StudentScores
     from autograder.course.lms import Total

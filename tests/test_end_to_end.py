@@ -6,9 +6,9 @@ import nbformat
 import pytest
 
 from autograder.course import nbgrader_steps
-from autograder.checks import CHECKS
 from autograder.course.gradebook import read_scores
 from autograder.tools.sample_class import SAMPLES, write_samples
+from tests.helpers import CHECKS
 
 # The reference solution but for a weak CIFAR model and a patched fit (the reference itself,
 # crashes and the rest: tests/checks, tests/batch, tests/hostile).

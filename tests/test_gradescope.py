@@ -10,9 +10,8 @@ import zipfile
 
 import pytest
 
-from autograder.checks import CHECKS
 from autograder.instructor.gradescope import bundle
-from tests.helpers import REPO, make_course
+from tests.helpers import CHECKS, REPO, make_course
 from tests.hostile.corpus import R, Case, expected_points, models3, write
 
 # https://gradescope-autograders.readthedocs.io/en/latest/specs/ (results.json)

@@ -158,6 +158,6 @@ def strongly_connected(graph):
 
 def test_no_import_cycle():
     """The assignment is declared below its checks: the checks read it, it reads none of them
-    (``checks.in_force`` builds the checks in force)."""
+    (``checks.in_force`` builds an assignment's checks)."""
     assert strongly_connected(GRAPH) == []
     assert strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]

@@ -9,9 +9,9 @@ import reference.exercise1
 import reference.exercise2
 import reference.exercise3
 import reference.module_code
-from autograder.checks import CHECKS, Subject
+from autograder.checks import Subject
 
-from tests.helpers import SOURCE, run_sweep
+from tests.helpers import CHECKS, SOURCE, run_sweep
 
 MODULES = {1: reference.exercise1, 2: reference.exercise2, 3: reference.exercise3}
 

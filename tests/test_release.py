@@ -5,9 +5,8 @@ import nbformat
 import pytest
 
 from autograder.course import nbgrader_steps
-from autograder.checks import CHECKS
 
-from tests.helpers import REPO, SOURCE
+from tests.helpers import CHECKS, REPO, SOURCE
 
 RELEASE = os.path.join(REPO, "release", "regularization", "regularization.ipynb")
 

@@ -1,5 +1,5 @@
 """The generated sample class: realistic, deterministic, and with a known grade for everyone."""
-from autograder.checks import CHECKS
+from tests.helpers import CHECKS
 from autograder.tools.sample_class import class_roster, expected_lost, write_class
 
 
@@ -10,7 +10,7 @@ def test_a_generated_class_has_mistakes_copies_and_broken_files():
     assert kinds.count("broken") == 4 and kinds.count("copy") >= 4
     samples = {detail for kind, detail in roster.values() if kind == "sample"}
     assert "reference" in samples and len(samples) >= 6
-    lost = expected_lost(roster)
+    lost = expected_lost(roster, CHECKS)
     total = sum(c.points for c in CHECKS.values())
     broken = [s for s, (kind, _) in roster.items() if kind == "broken"]
     assert all(sum(lost[s].values()) == total for s in broken)

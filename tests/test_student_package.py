@@ -12,10 +12,9 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.assignment import current
-from autograder.checks import CHECKS
 from autograder.tools.sample_class import SAMPLES, build_submission
 from autograder.instructor.student_package import build, wheel_name
-from tests.helpers import REPO, SOURCE
+from tests.helpers import CHECKS, REPO, SOURCE
 
 RELEASE = os.path.join(REPO, "release", "regularization", "regularization.ipynb")
 # What a student's machine does not have: the grader's own parts and its tools.

@@ -15,6 +15,7 @@ from autograder.batch import integrity
 from autograder.batch.execute import SubmissionUnreadable, read_submission
 from autograder.batch.journal import submission_hash
 from autograder.sandbox.scratch import copy_submission
+from tests.helpers import CHECKS
 
 
 def _secret(tmp_path):
@@ -30,7 +31,7 @@ def test_a_notebook_that_is_a_link_is_refused_never_read(tmp_path):
     folder.mkdir(parents=True)
     os.symlink(secret, folder / "regularization.ipynb")
     with pytest.raises(SubmissionUnreadable) as exc:
-        read_submission(str(folder / "regularization.ipynb"), str(tmp_path / "course"))
+        read_submission(str(folder / "regularization.ipynb"), CHECKS, str(tmp_path / "course"))
     assert "symbolic link" in str(exc.value) and "SOLUTION" not in str(exc.value)
 
 
@@ -249,7 +250,7 @@ def test_running_out_of_descriptors_is_the_machines_fault_not_an_unreadable_note
         with pytest.raises(OSError) as walked:
             files.walk(tmp_path / "sub")
         with pytest.raises(OSError) as read:
-            read_submission(str(tmp_path / "sub" / "nb.ipynb"), str(tmp_path))
+            read_submission(str(tmp_path / "sub" / "nb.ipynb"), CHECKS, str(tmp_path))
     assert walked.value.errno == read.value.errno == errno.EMFILE
     assert not isinstance(read.value, SubmissionUnreadable)
 
@@ -262,7 +263,7 @@ def test_a_notebook_of_millions_of_empty_lists_is_refused_before_it_is_parsed(tm
     (folder / "nb.ipynb").write_bytes(b'{"cells": [], "metadata": {"x": [' + b"[]," * 2_000_000 + b'[]]}, '
                                       b'"nbformat": 4, "nbformat_minor": 5}')
     with pytest.raises(SubmissionUnreadable, match="holds 2,000,005 JSON lists and objects.*clear its outputs"):
-        read_submission(str(folder / "nb.ipynb"), str(tmp_path))
+        read_submission(str(folder / "nb.ipynb"), CHECKS, str(tmp_path))
     with pytest.raises(sandbox_output.RecordInvalid, match="JSON lists and objects"):
         sandbox_output.loads((folder / "nb.ipynb").read_bytes(), max_bytes=2**26, what="notebook")
     # Brackets inside strings are text, not structure: a printed array counts for nothing.

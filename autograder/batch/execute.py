@@ -18,7 +18,6 @@ from ..assignment import NAME_VARIABLE, SPEC_PATH_VARIABLE, SPEC_VARIABLE, curre
 from ..untrusted import files, metadata, sandbox_output
 from ..common.atomic import write_text
 from ..data import data_dir
-from ..checks import CHECKS
 from ..checks import kernel_checks
 from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX, SKIPPED_CELLS_KEY
 from ..sandbox import bwrap as sandbox
@@ -39,10 +38,10 @@ def _source_ids(path, _mtime):
                      if metadata.nbgrader(c).get("solution") or metadata.nbgrader(c).get("grade"))
 
 
-def own_ids(course_dir=None):
-    """The grade ids that make a notebook this assignment's: its checks' test cells and the
+def own_ids(checks, course_dir=None):
+    """The grade ids that make a notebook this assignment's: its ``checks``' test cells and the
     source notebook's solution cells."""
-    ids = set(CHECKS)
+    ids = set(checks)
     if course_dir:
         path = current().notebook_path(course_dir, "source")
         try:
@@ -56,8 +55,9 @@ class SubmissionUnreadable(ValueError):
     """The submission is not a notebook we can run; the message is for the student."""
 
 
-def read_submission(path, course_dir=None, repairs=None):
-    """The submission as an nbformat v4 notebook, or SubmissionUnreadable saying why not.
+def read_submission(path, checks, course_dir=None, repairs=None):
+    """The submission as an nbformat v4 notebook, or SubmissionUnreadable saying why not:
+    one with none of ``checks``' test cells is another assignment's.
 
     Read through ``untrusted.files`` below the course directory: the notebook, or a folder
     above it, that is a link, a device or a FIFO is refused, never followed or opened; its
@@ -93,7 +93,7 @@ def read_submission(path, course_dir=None, repairs=None):
         made = metadata.repair(nb, _release(course_dir))
     except metadata.MetadataUnusable as exc:
         raise SubmissionUnreadable(str(exc)) from None
-    ours = own_ids(course_dir)
+    ours = own_ids(checks, course_dir)
     if not any(metadata.grade_id(c) in ours for c in nb.cells):
         raise SubmissionUnreadable("the notebook has none of this assignment's test cells: was "
                                    "the notebook of another assignment submitted?")
@@ -138,24 +138,25 @@ def restore_locked(nb, release):
     return restored
 
 
-def prepare(nb, seed=0, mode="needed", release=None):
+def prepare(nb, checks, seed=0, mode="needed", release=None):
     """The notebook to execute, and the plan of which cells run (``needed.Plan``).
 
     As nbgrader's autograde would execute it: locked cells restored from the release; each
-    test cell replaced by the observation of its check; the checks whose test cell was deleted
-    are observed at the end (nbgrader's record puts their cells back). The cells the grader
-    made observation cells are listed in the notebook's metadata, which the sandbox's runner
-    reads (a student's cell that merely looks like one is not). With ``mode`` "needed", the
-    cells no check depends on are listed too, and the runner leaves them as they were."""
+    test cell of ``checks`` (the assignment's) replaced by the observation of its check; the
+    checks whose test cell was deleted are observed at the end (nbgrader's record puts their
+    cells back). The cells the grader made observation cells are listed in the notebook's
+    metadata, which the sandbox's runner reads (a student's cell that merely looks like one is
+    not). With ``mode`` "needed", the cells no check depends on are listed too, and the runner
+    leaves them as they were."""
     restore_locked(nb, release)
     observed = {}                   # cell index -> the check observed there
     for index, cell in enumerate(nb.cells):
         name = metadata.grade_id(cell)
-        if name in CHECKS and cell.cell_type == "code":
+        if name in checks and cell.cell_type == "code":
             cell.source = OBSERVE_CELL.format(name=name, seed=int(seed))
             cell.outputs = []
             observed[index] = name
-    for name in CHECKS:
+    for name in checks:
         if name not in observed.values():
             observed[len(nb.cells)] = name
             nb.cells.append(nbformat.v4.new_code_cell(OBSERVE_CELL.format(name=name, seed=int(seed))))
@@ -220,11 +221,12 @@ def run_prepared(scratch, prepared, *, course_dir, settings, slot=0):
                        channel=channel, channel_limit=sandbox_output.MAX_LINE_BYTES + 2**20)
 
 
-def execute(*, student, submission_dir, notebook_name, workdir, course_dir, settings, slot=0,
+def execute(*, student, submission_dir, notebook_name, workdir, course_dir, settings, checks, slot=0,
             content_hash=None, seed=None, mode="needed"):
     """Execute one submission; returns an ExecutionResult dict. Never raises for the student's
-    faults: they become ``state`` and ``message``. ``seed``: the grading-time inputs' seed
-    (``journal.grading_seed``); the judge rebuilds the same inputs from it."""
+    faults: they become ``state`` and ``message``. ``checks``: the assignment's, observed in the
+    kernel. ``seed``: the grading-time inputs' seed (``journal.grading_seed``); the judge
+    rebuilds the same inputs from it."""
     if seed is None:
         import secrets
         seed = secrets.randbits(31)
@@ -233,11 +235,11 @@ def execute(*, student, submission_dir, notebook_name, workdir, course_dir, sett
     repairs = []
     try:
         try:
-            nb = read_submission(os.path.join(submission_dir, notebook_name), course_dir, repairs)
+            nb = read_submission(os.path.join(submission_dir, notebook_name), checks, course_dir, repairs)
         except SubmissionUnreadable as exc:
             return dict(result, state="unreadable", message=str(exc))
         result["flags"] = [Flag(f"notebook: {why}").to_json() for why in repairs] + _scan(nb, submission_dir, notebook_name)
-        return _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode)
+        return _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode, checks)
     except OSError as exc:      # the grading machine's fault (disk full, ...): nothing is held against the student
         return dict(result, state="grader_fault",
                     message=f"{type(exc).__name__}: {exc}; the submission will be executed again on the next run")
@@ -272,7 +274,7 @@ def _scan(nb, submission_dir, notebook_name):
         return notes + [Flag(f"could not be read by the grader's code scan ({type(exc).__name__})", "tampering").to_json()]
 
 
-def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode):
+def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode, checks):
     scratch = tempfile.mkdtemp(prefix=f"grade-{result['student']}-", dir=settings.scratch_dir or None)
     try:
         # The grader's copy of the submission's folder: files the student shipped beside the
@@ -280,13 +282,13 @@ def _run(result, nb, submission_dir, workdir, course_dir, settings, slot, mode):
         result["flags"] += [Flag(f"ships `{rel}`, which {why}: not copied into the folder the notebook runs in",
                                  code=rel).to_json() for rel, why in scratch_mod.copy_submission(submission_dir, scratch)]
         prepared = os.path.join(scratch, scratch_mod.GRADER_PREFIX + "prepared.ipynb")
-        nb, plan = prepare(nb, result["seed"], mode, _release(course_dir))
+        nb, plan = prepare(nb, checks, result["seed"], mode, _release(course_dir))
         result["plan"] = dict(plan.to_json(), requested=mode)
         nbformat.write(nb, prepared)
         run = run_prepared(scratch, prepared, course_dir=course_dir, settings=settings, slot=slot)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    report = sandbox_output.parse_channel(run.channel, kernel_checks(), truncated=run.channel_truncated)
+    report = sandbox_output.parse_channel(run.channel, kernel_checks(checks), truncated=run.channel_truncated)
     result["duration_s"] = run.duration_s
     if run.timed_out:
         result.update(state="timeout", message=f"the notebook ran longer than "

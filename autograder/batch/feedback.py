@@ -12,7 +12,6 @@ import jinja2
 import nbformat
 
 from ..assignment import current
-from ..checks import CHECKS
 from ..retrain import current_profile, get_protocol
 from .report import figure_png, integer_counts
 
@@ -138,8 +137,9 @@ def missed(judgement):
     return out
 
 
-def summary_cell(judgement, with_reference=True):
-    """A markdown cell for the top of the feedback notebook."""
+def summary_cell(judgement, checks, with_reference=True):
+    """A markdown cell for the top of the feedback notebook (``checks``: the assignment's, which
+    say which results are hidden)."""
     protocols = {b: p for _check, b, p in current().retrained()}
     profile = current_profile()
     curves = []
@@ -150,7 +150,7 @@ def summary_cell(judgement, with_reference=True):
         epochs = get_protocol(protocol).budget(profile).epochs if protocol else len(entry["val_accuracy"])
         curves.append({"label": entry.get("label") or builder, "advice": advice(entry, reference, epochs),
                        "png": curve_png(entry, reference, f"{entry.get('label') or builder}, {profile} profile")})
-    results = [dict(r, hidden=bool(CHECKS.get(r["name"]) and CHECKS[r["name"]].hidden)) for r in judgement["results"]]
+    results = [dict(r, hidden=bool(checks.get(r["name"]) and checks[r["name"]].hidden)) for r in judgement["results"]]
     html = _TEMPLATE.render(mark=SUMMARY_MARK, cell="padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left", score=judgement["score"], possible=judgement["possible"],
                             reason=judgement.get("reason") or "", results=results, curves=curves,
                             skipped=int((judgement.get("plan") or {}).get("skipped") or 0),

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from ..checks import CHECKS
+from ..checks import checks_of
 from ..data import DatasetNotFoundError, require_for_grading
 from ..assignment import activate, current
 from ..retrain import current_profile
@@ -80,10 +80,10 @@ def execute_task(*, course_dir, student, folder, workdir, content_hash, sandbox_
     """One submission's execution (module-level, so Ray can ship it); whatever happens is
     this student's result. ``run``: the executor (``execute``, the sandbox, by default)."""
     try:
-        activate(course_dir)        # a Ray worker is a process of its own: the course's assignment
-        return (run or execute)(student=student, submission_dir=folder, notebook_name=f"{current().name}.ipynb",
+        assignment = activate(course_dir)       # a Ray worker is a process of its own: the course's assignment
+        return (run or execute)(student=student, submission_dir=folder, notebook_name=f"{assignment.name}.ipynb",
                        workdir=workdir, course_dir=course_dir, settings=Sandbox(**sandbox_settings),
-                       slot=slot, content_hash=content_hash, seed=seed, mode=mode)
+                       checks=checks_of(assignment), slot=slot, content_hash=content_hash, seed=seed, mode=mode)
     except Exception as exc:
         return execution_result(student, content_hash, mode=mode, sandboxed=sandbox_settings.get("enabled"),
                                 seed=seed or 0,
@@ -223,7 +223,7 @@ def is_reviewed(reviewed, student, content_hash):
     return len(prefix) >= 8 and str(content_hash or "").startswith(prefix)
 
 
-def _judge_all(journal, executions, reviewed, show, force=(), outcomes=None):
+def _judge_all(journal, executions, reviewed, show, checks, force=(), outcomes=None):
     progress = StageProgress("judge", len(executions), enabled=show)
     judgements, context = {}, judging_context()
     for student, execution in executions.items():
@@ -234,7 +234,7 @@ def _judge_all(journal, executions, reviewed, show, force=(), outcomes=None):
             judgements[student] = previous
             progress.advance(cached=True)
             continue
-        judgement = dict(judge_safely(execution, reviewed=trusted, outcomes=outcomes), execution=mark,
+        judgement = dict(judge_safely(execution, checks, reviewed=trusted, outcomes=outcomes), execution=mark,
                          grader=judging_code())
         if judgement["state"] == "grader_fault":     # judged again next run, never recorded
             judgements[student] = judgement
@@ -247,7 +247,7 @@ def _judge_all(journal, executions, reviewed, show, force=(), outcomes=None):
     return judgements
 
 
-def _record_all(course_dir, journal, judgements, feedback, show, force=()):
+def _record_all(course_dir, journal, judgements, feedback, show, checks, force=()):
     """Record each judgement; a student nbgrader cannot record at all is reported, and the
     batch goes on (the journal keeps it unrecorded, so the next run tries again)."""
     from .record import record
@@ -262,7 +262,7 @@ def _record_all(course_dir, journal, judgements, feedback, show, force=()):
             progress.advance(cached=True)
             continue
         try:
-            record(course_dir, student, judgement, journal.workdir(student), feedback=feedback)
+            record(course_dir, student, judgement, journal.workdir(student), checks, feedback=feedback)
         except Exception as exc:
             failed[student] = f"{type(exc).__name__}: {str(exc)[-500:]}"
             progress.advance(failed=True)
@@ -298,11 +298,11 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
 
     ``force``: execute, judge and record the selected submissions again whatever the journal
     holds (retraining results stay: they are keyed by everything a training depends on).
-    ``executor``: what runs one submission (``execute_task``'s keyword arguments, an
+    ``executor``: what runs one submission (``execute``'s keyword arguments, an
     ExecutionResult back); the sandbox by default."""
     course_dir = os.path.abspath(course_dir)
     start = time.monotonic()
-    activate(course_dir)
+    checks = checks_of(activate(course_dir))
     try:
         overridden = retrain_settings.apply(course_dir)
     except retrain_settings.SettingsError as exc:
@@ -352,7 +352,7 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     jobs, outcomes = _retrain_all(executions, retrain_pool, gpus, show_progress)
     timings["retrain_s"] = time.monotonic() - t
     t = time.monotonic()
-    judgements = _judge_all(journal, executions, batch.reviewed, show_progress, forced, outcomes)
+    judgements = _judge_all(journal, executions, batch.reviewed, show_progress, checks, forced, outcomes)
     timings["judge_s"] = time.monotonic() - t
     t = time.monotonic()
     if feedback:        # the feedback's reference curves: the retrain stage's jobs too
@@ -361,13 +361,13 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     t = time.monotonic()
     # A grading-machine fault is neither recorded nor exported: the next run grades it.
     graded = {s: j for s, j in judgements.items() if j["state"] != "grader_fault"}
-    not_recorded = _record_all(course_dir, journal, graded, feedback, show_progress, forced)
+    not_recorded = _record_all(course_dir, journal, graded, feedback, show_progress, checks, forced)
     timings["record_s"] = time.monotonic() - t
     checked = integrity.compare(before, integrity.snapshot(course_dir))
     summary = {"type": "BatchSummary", "students": len(found), "sandboxed": box.enabled,
                "workers": workers, "ray": bool(ray_address), "executions": execution_counts,
                "retraining": jobs,
-               "possible": sum(c.points for c in CHECKS.values()),
+               "possible": sum(c.points for c in checks.values()),
                "scores": {s: j["score"] for s, j in graded.items()},
                "failed": {s: j["reason"] for s, j in graded.items() if j["reason"]},
                "grader_faults": {s: j["reason"] for s, j in judgements.items() if s not in graded},
@@ -382,12 +382,12 @@ def main(*, course_dir, sandboxed=True, workers=None, ray_address=None, feedback
     # The class's figures cover everyone recorded, also those a --student run left alone.
     whole = {**_recorded_before(journal, everyone, found), **graded}
     summary["class_size"] = len(everyone)
-    summary["class"] = class_statistics(whole, summary)
-    summary["common_mistakes"] = common_mistakes(whole)
+    summary["class"] = class_statistics(whole, summary, checks)
+    summary["common_mistakes"] = common_mistakes(whole, checks)
     summary["identical"] = identical_groups(whole, reference_model_key(), release_hash(course_dir))
     summary["cell_errors"] = {s: j["cell_errors"] for s, j in whole.items() if j.get("cell_errors")}
     summary["wall_s"] = time.monotonic() - start
     if exports:
         from .outputs import write_outputs
-        summary["outputs"] = write_outputs(course_dir, whole, summary)
+        summary["outputs"] = write_outputs(course_dir, whole, summary, checks)
     return summary

@@ -9,8 +9,7 @@ import contextlib
 import io
 
 from ..assignment import current
-from ..checks import CHECKS, CheckResult, ExtractedSubject
-from ..checks import kernel_checks
+from ..checks import CheckResult, ExtractedSubject, kernel_checks
 from ..checks.inputs import GradingInputs
 from ..untrusted.sandbox_output import Observations, clean_text
 from .results import bounded_flags
@@ -97,14 +96,14 @@ def _from_kernel(check, observed, inputs, reason, withheld=""):
     return result
 
 
-def judge_safely(execution, reviewed=False, outcomes=None):
+def judge_safely(execution, checks, reviewed=False, outcomes=None):
     """``judge``, with any exception turned into this student's judgement: every check failed,
     the reason said (the batch goes on)."""
     try:
-        return judge(execution, reviewed=reviewed, outcomes=outcomes)
+        return judge(execution, checks, reviewed=reviewed, outcomes=outcomes)
     except Exception as exc:
         reason = f"the grader could not judge this submission: {type(exc).__name__}: {clean_text(exc, 300)}"
-        results = [CheckResult(c.name, False, 0.0, c.points, reason) for c in CHECKS.values()]
+        results = [CheckResult(c.name, False, 0.0, c.points, reason) for c in checks.values()]
         return judgement_record(execution, results, state="failed", reason=reason, reviewed=reviewed)
 
 
@@ -124,20 +123,20 @@ def execution_plan(execution):
             "skipped": len(skipped), "reason": clean_text(plan.get("reason") or "", 300)}
 
 
-def judge(execution, reviewed=False, outcomes=None):
-    """A Judgement dict: one CheckResult per registered check, in registry order.
+def judge(execution, checks, reviewed=False, outcomes=None):
+    """A Judgement dict: one CheckResult per check of ``checks`` (the assignment's), in its order.
 
     ``reviewed``: the instructor has reviewed this (flagged) submission and trusts its kernel.
     ``outcomes``: the retrain stage's {job key: result}; None retrains what the accuracy checks
     ask for (or reads the cache), as outside a batch."""
-    observations = Observations.from_json(execution.get("observations"), kernel_checks())
+    observations = Observations.from_json(execution.get("observations"), kernel_checks(checks))
     reason = execution_reason(execution)
     subject = _Subject({b: m.to_json() for b, m in observations.models.items()}, reason, outcomes)
     inputs = GradingInputs(execution.get("seed") if isinstance(execution.get("seed"), int) else 0)
     withheld = "" if reviewed else withheld_reason(bounded_flags(execution.get("flags")))
     results = []
     with contextlib.redirect_stdout(io.StringIO()) as log:
-        for name, check in CHECKS.items():
+        for name, check in checks.items():
             if check.from_model:
                 results.append(check.run(subject))
             else:

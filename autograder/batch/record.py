@@ -64,15 +64,16 @@ def _keep_release_ids(nb, release):
     return nb
 
 
-def judged_notebook(course_dir, student, judgement, workdir, blank=False):
+def judged_notebook(course_dir, student, judgement, workdir, checks, blank=False):
     """The notebook nbgrader records: executed if it ran, else as submitted, else the blank
-    release (so that even an unreadable file gets its zeros and reasons recorded)."""
+    release (so that even an unreadable file gets its zeros and reasons recorded); ``checks``:
+    the assignment's."""
     release = nbformat.read(notebook_path(course_dir, "release"), as_version=4)
     nb = None
     paths = (os.path.join(workdir, "executed.ipynb"), notebook_path(course_dir, "submitted", student))
     for path in () if blank else paths:
         try:
-            nb = _keep_release_ids(read_submission(path, course_dir), release)
+            nb = _keep_release_ids(read_submission(path, checks, course_dir), release)
             break
         except SubmissionUnreadable:
             continue
@@ -100,7 +101,7 @@ def judged_notebook(course_dir, student, judgement, workdir, blank=False):
                 nb.cells.append(cell)
     without_grader_noise(nb)                        # the grading machine's log lines are not the student's
     inert_cells(nb)                                 # the student's HTML is shown, never run
-    nb.cells.insert(0, summary_cell(judgement))     # the feedback opens with the summary
+    nb.cells.insert(0, summary_cell(judgement, checks))     # the feedback opens with the summary
     return nb
 
 
@@ -120,18 +121,19 @@ def _api(course_dir):
     return NbGraderAPI(coursedir=coursedir, config=config)
 
 
-def record(course_dir, student, judgement, workdir, feedback=True):
-    """Record one judgement; returns the path of the student's feedback. When nbgrader
-    refuses the student's notebook, the verdicts are recorded on the blank release instead:
-    the grade and its reasons are the same, only the student's own cells are missing."""
+def record(course_dir, student, judgement, workdir, checks, feedback=True):
+    """Record one judgement (of ``checks``, the assignment's); returns the path of the student's
+    feedback. When nbgrader refuses the student's notebook, the verdicts are recorded on the
+    blank release instead: the grade and its reasons are the same, only the student's own cells
+    are missing."""
     try:
-        return _record(course_dir, student, judgement, workdir, feedback, blank=False)
+        return _record(course_dir, student, judgement, workdir, checks, feedback, blank=False)
     except CONTENT_ERRORS as exc:
         # What the student's notebook holds broke nbgrader or nbconvert (a machine's fault is an
         # OSError or the gradebook's own error, and is not caught here): their verdicts still count.
         why = str(exc) if isinstance(exc, RecordError) else f"{type(exc).__name__}: {exc}"
         judgement = dict(judgement, record_note=f"recorded on the blank notebook: {why[-300:]}")
-        return _record(course_dir, student, judgement, workdir, feedback, blank=True)
+        return _record(course_dir, student, judgement, workdir, checks, feedback, blank=True)
 
 
 def _cell_digests(nb):
@@ -169,8 +171,8 @@ def _keep_hand_grading(course_dir, student, before, digests_before, digests_now)
         gb.db.commit()
 
 
-def _record(course_dir, student, judgement, workdir, feedback, blank):
-    nb = judged_notebook(course_dir, student, judgement, workdir, blank=blank)
+def _record(course_dir, student, judgement, workdir, checks, feedback, blank):
+    nb = judged_notebook(course_dir, student, judgement, workdir, checks, blank=blank)
     target = os.path.join(course_dir, JUDGED_DIR, student, current().name)
     digests_path = os.path.join(course_dir, JUDGED_DIR, student, "cells.json")
     try:

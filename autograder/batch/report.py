@@ -15,7 +15,6 @@ from collections import defaultdict
 import jinja2
 
 from ..common.atomic import write_bytes, write_text
-from ..checks import CHECKS
 from ..assignment import current
 from ..retrain import current_profile
 from ..untrusted.sandbox_output import printed_sweep
@@ -33,8 +32,9 @@ def mistake_pattern(message):
     return _NUMBER.sub("#", " ".join(str(message).split()))[:400]
 
 
-def common_mistakes(judgements):
-    """Lost points grouped by check and message pattern, most shared first:
+def common_mistakes(judgements, checks):
+    """Lost points grouped by check and message pattern, most shared first, in the order of
+    ``checks`` (the assignment's) among equals:
     [{"check", "pattern", "count", "points_lost", "students", "example": {"student", "message"}}]."""
     groups = defaultdict(list)
     for student, judgement in sorted(judgements.items()):
@@ -43,27 +43,27 @@ def common_mistakes(judgements):
                 groups[(r["name"], mistake_pattern(r["message"]))].append((student, r))
     out = []
     for (name, pattern), members in groups.items():
-        out.append({"check": name, "exercise": CHECKS[name].exercise if name in CHECKS else None,
+        out.append({"check": name, "exercise": checks[name].exercise if name in checks else None,
                     "pattern": pattern, "count": len(members),
                     "points_lost": sum(r["possible"] - r["points"] for _, r in members),
                     "students": [s for s, _ in members],
                     "example": {"student": members[0][0], "message": members[0][1]["message"]}})
-    order = list(CHECKS)
+    order = list(checks)
     out.sort(key=lambda g: (-g["count"], order.index(g["check"]) if g["check"] in order else len(order), g["pattern"]))
     return out
 
 
-def class_statistics(judgements, summary):
-    """The summary at the top of the report (also in summary.json)."""
+def class_statistics(judgements, summary, checks):
+    """The summary at the top of the report (also in summary.json), per exercise of ``checks``."""
     scores = [j["score"] for j in judgements.values()]
-    exercises = sorted({c.exercise for c in CHECKS.values()})
+    exercises = sorted({c.exercise for c in checks.values()})
     per_exercise = {}
     for exercise in exercises:
-        names = [n for n, c in CHECKS.items() if c.exercise == exercise]
+        names = [n for n, c in checks.items() if c.exercise == exercise]
         full = sum(all(r["passed"] for r in j["results"] if r["name"] in names) for j in judgements.values())
         points = [sum(r["points"] for r in j["results"] if r["name"] in names) for j in judgements.values()]
         per_exercise[str(exercise)] = {
-            "possible": sum(CHECKS[n].points for n in names), "full_marks": full,
+            "possible": sum(checks[n].points for n in names), "full_marks": full,
             "pass_rate": full / len(judgements) if judgements else 0.0,
             "mean": statistics.fmean(points) if points else 0.0}
     not_graded = {**(summary.get("grader_faults") or {}), **(summary.get("not_recorded") or {})}
@@ -143,7 +143,7 @@ def integer_counts(axis):
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
-def plots(folder, judgements, possible, sweeps):
+def plots(folder, judgements, possible, sweeps, checks):
     """{title: (png path, caption)}."""
     os.makedirs(folder, exist_ok=True)
     out = {}
@@ -158,7 +158,7 @@ def plots(folder, judgements, possible, sweeps):
                                "How many students earned each score.")
 
     def pass_counts(ax):
-        names = list(CHECKS)
+        names = list(checks)
         counts = [sum(any(r["name"] == n and r["passed"] for r in j["results"]) for j in judgements.values())
                   for n in names]
         ax.barh(names[::-1], counts[::-1], color="#55a868")
@@ -231,18 +231,19 @@ def _links(course_dir, report_dir, student):
     return out
 
 
-def report_data(course_dir, judgements, summary):
-    """Everything the page shows, as plain data (the test reads it too)."""
+def report_data(course_dir, judgements, summary, checks):
+    """Everything the page shows of ``checks``' judgements, as plain data (the test reads it too)."""
     report_dir = os.path.join(course_dir, "exports")
     sweeps = {}
     for student in judgements:
         sweep = printed_sweep(current().notebook_path(course_dir, "submitted", student), base=course_dir)
         if sweep and len(sweep) >= FULL_SWEEP:
             sweeps[student] = sweep
-    exercises = sorted({c.exercise for c in CHECKS.values()})
+    exercises = sorted({c.exercise for c in checks.values()})
     students = []
     for student, j in sorted(judgements.items()):
-        by_exercise = {e: sum(r["points"] for r in j["results"] if CHECKS.get(r["name"]) and CHECKS[r["name"]].exercise == e)
+        by_exercise = {e: sum(r["points"] for r in j["results"]
+                              if checks.get(r["name"]) and checks[r["name"]].exercise == e)
                        for e in exercises}
         lost = [{"check": r["name"], "lost": r["possible"] - r["points"], "message": r["message"]}
                 for r in j["results"] if not r["passed"]]
@@ -250,9 +251,9 @@ def report_data(course_dir, judgements, summary):
                          "exercises": by_exercise, "lost": lost, "links": _links(course_dir, report_dir, student),
                          "flagged": student in (summary.get("flagged") or {}),
                          "failed": (summary.get("failed") or {}).get(student, "")})
-    return {"summary": summary, "stats": summary.get("class") or class_statistics(judgements, summary),
+    return {"summary": summary, "stats": summary.get("class") or class_statistics(judgements, summary, checks),
             "cell_errors": summary.get("cell_errors") or {}, "hand": hand_grading(course_dir),
-            "mistakes": summary.get("common_mistakes") or common_mistakes(judgements),
+            "mistakes": summary.get("common_mistakes") or common_mistakes(judgements, checks),
             "identical": summary.get("identical") or identical_groups(judgements),
             "exercises": exercises, "students": students, "sweeps": sweeps, "profile": current_profile(),
             "not_graded": {**(summary.get("grader_faults") or {}), **(summary.get("not_recorded") or {})}}
@@ -280,9 +281,10 @@ def render(data, figures):
     return env.get_template("report.html.j2").render(figures=embedded, **data)
 
 
-def write_report(path, judgements, summary, course_dir=None):
+def write_report(path, judgements, summary, checks, course_dir=None):
     course_dir = course_dir or os.path.dirname(os.path.dirname(os.path.abspath(path)))
-    data = report_data(course_dir, judgements, summary)
-    figures = plots(os.path.join(os.path.dirname(path), "report"), judgements, summary["possible"], data["sweeps"])
+    data = report_data(course_dir, judgements, summary, checks)
+    figures = plots(os.path.join(os.path.dirname(path), "report"), judgements, summary["possible"], data["sweeps"],
+                    checks)
     write_text(path, render(data, figures))
     return path

@@ -1,13 +1,13 @@
-"""The checks of the assignment in force, in its order: visible, hidden, then the accuracy checks
-derived from its declaration (where the grader is installed; a student's package ships none).
+"""An assignment's checks, in its order: visible, hidden, then the accuracy checks derived from
+its declaration (where the grader is installed; a student's package ships none).
 
 Built here, once per assignment, from what its check modules declared (``registry``): the
 assignment knows nothing of checks, and the checks read the assignment, so the arrows run one
-way. ``CHECKS`` reads the assignment in force at each use (a grader that activates another
-course's assignment sees that one's checks); code holding an assignment asks ``checks_of``.
+way. Code holding an assignment asks ``checks_of`` and hands the mapping on (the batch: the
+assignment it grades); only the student's side, a kernel with one assignment, reads the
+assignment in force (``get_check``).
 """
 import importlib
-from collections.abc import Mapping
 
 from ..assignment import SpecError, current
 from . import registry
@@ -48,29 +48,15 @@ def _collect(assignment):
     return out
 
 
-class _InForce(Mapping):
-    """``CHECKS``: the checks of the assignment in force."""
-
-    def __getitem__(self, name):
-        return checks_of(current())[name]
-
-    def __iter__(self):
-        return iter(checks_of(current()))
-
-    def __len__(self):
-        return len(checks_of(current()))
-
-
-CHECKS = _InForce()
-
-
-def kernel_checks():
-    """The names of the checks of the assignment in force that the kernel observes."""
-    return tuple(name for name, check in CHECKS.items() if not check.from_model)
+def kernel_checks(checks):
+    """The names of ``checks`` ({name: Check}) that the kernel observes."""
+    return tuple(name for name, check in checks.items() if not check.from_model)
 
 
 def get_check(name):
+    """The check ``name`` of the assignment in force (a notebook's or a grading kernel's)."""
+    checks = checks_of(current())
     try:
-        return CHECKS[name]
+        return checks[name]
     except KeyError:
-        raise KeyError(f"Unknown check {name!r}. Known checks: {', '.join(CHECKS)}") from None
+        raise KeyError(f"Unknown check {name!r}. Known checks: {', '.join(checks)}") from None

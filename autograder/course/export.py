@@ -3,11 +3,11 @@ import csv
 import io
 
 from ..common.atomic import write_text
-from ..checks import CHECKS
 
 
-def check_names():
-    return sorted(CHECKS, key=lambda n: CHECKS[n].exercise)   # registry order within an exercise
+def check_names(checks):
+    """The names of ``checks`` ({name: Check}) by exercise, in their order within one."""
+    return sorted(checks, key=lambda n: checks[n].exercise)
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -26,10 +26,10 @@ def spreadsheet_safe(value):
         return "'" + text
 
 
-def write_grades_csv(rows, path):
-    """Write the students' automatic scores; returns the path. Written atomically, its folder
-    made when missing."""
-    names = check_names()
+def write_grades_csv(rows, path, checks):
+    """Write the students' automatic scores, a column per check of ``checks``; returns the path.
+    Written atomically, its folder made when missing."""
+    names = check_names(checks)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "auto_score", "auto_possible", *names, "reasons"])

@@ -121,7 +121,10 @@ def findings():
             elif isinstance(value, type) and value.__module__.startswith("autograder"):
                 found += [f"the grader's `{module_name}.{attr}.{m}` is code from the notebook"
                           for m, member in vars(value).items() if _foreign(member, roots)]
-    from ..checks import CHECKS
+    from ..assignment import current
+    from ..checks import checks_of
+    # A kernel observes one assignment's checks: the one in force.
     found += [f"the grader's check `{name}` runs code from the notebook"
-              for name, check in CHECKS.items() if _foreign(check.function, roots) or _foreign(check.observe, roots)]
+              for name, check in checks_of(current()).items()
+              if _foreign(check.function, roots) or _foreign(check.observe, roots)]
     return sorted(set(found))

@@ -228,13 +228,13 @@ def write_class(course_dir, size=24, *, seed=0, lean=False):
     return roster
 
 
-def expected_lost(roster, batch=False):
-    """{student: {check: points lost}} a roster's submissions must get (broken: everything)."""
-    from ..checks import CHECKS
+def expected_lost(roster, checks, batch=False):
+    """{student: {check: points lost}} a roster's submissions must get (broken: every check of
+    ``checks``, the assignment's)."""
     out = {}
     for student, (kind, detail) in roster.items():
         if kind == "broken":
-            out[student] = {name: check.points for name, check in CHECKS.items()}
+            out[student] = {name: check.points for name, check in checks.items()}
         else:
             origin = detail if kind == "sample" else roster[detail][1]
             out[student] = SAMPLES[origin].expected(batch)

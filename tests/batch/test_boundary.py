@@ -10,8 +10,9 @@ import pytest
 
 from autograder.untrusted import sandbox_output
 from autograder.checks import kernel_checks
+from tests.helpers import CHECKS
 
-KERNEL_CHECKS = kernel_checks()
+KERNEL_CHECKS = kernel_checks(CHECKS)
 from autograder.batch.judge import judge_safely
 from autograder.sandbox.scratch import copy_submission, hand_over, kernel_dirs
 from autograder.batch.suspicious import scan
@@ -97,7 +98,8 @@ def test_judging_garbage_gives_a_judgement_not_an_exception():
                          {"checks": {name: {"outputs": {"lines": 3, "results": {"a": []}, "answers": "x", "fits": [1]}}
                                      for name in KERNEL_CHECKS}},
                          {"models": {"create_bn_before_activation": {"config": "[" * 10_000 + "]" * 10_000}}}):
-        judgement = judge_safely({"student": "s", "state": "completed", "observations": observations, "flags": []})
+        judgement = judge_safely({"student": "s", "state": "completed", "observations": observations, "flags": []},
+                                 CHECKS)
         assert judgement["type"] == "Judgement" and judgement["score"] == 0
         assert all(r["message"] for r in judgement["results"] if not r["passed"])
 

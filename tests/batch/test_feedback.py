@@ -4,6 +4,7 @@ import nbformat
 
 from autograder.batch.feedback import SUMMARY_MARK, advice, missed, summary_cell
 from tests.batch.test_report import BN, judgement
+from tests.helpers import CHECKS
 
 
 def entry(curve, threshold=0.377, rate=None):
@@ -30,7 +31,7 @@ def test_the_summary_names_every_check_and_draws_the_missed_model():
     j["retrained"]["create_cifar_model"] = entry([0.30, 0.34, 0.33])
     j["retrained"]["create_dropout_model"] = dict(entry([0.8, 0.85], threshold=0.8), check="ex1_accuracy")
     assert [b for b, _ in missed(j)] == ["create_cifar_model"]
-    cell = summary_cell(j, with_reference=False)
+    cell = summary_cell(j, CHECKS, with_reference=False)
     assert cell.cell_type == "markdown" and SUMMARY_MARK in cell.source
     assert cell.source.count("<code>ex") == len(j["results"])
     assert "&lt;" not in BN and "BatchNormalization comes after the RELU" in cell.source

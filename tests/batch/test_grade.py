@@ -11,9 +11,8 @@ import autograder
 
 from autograder.batch import grade
 from autograder.sandbox.bwrap import bwrap_path
-from autograder.checks import CHECKS
 from autograder.course.gradebook import read_scores
-from tests.helpers import make_course
+from tests.helpers import CHECKS, make_course
 from tests.hostile.corpus import Case, write
 
 pytestmark = [pytest.mark.slow,
@@ -244,7 +243,7 @@ def test_the_judge_reads_the_retrain_stage_and_never_trains(graded, monkeypatch)
     execution = json.loads((course / ".autograder" / "batch" / "alice" / "execution.json").read_text())
     monkeypatch.setattr(runner, "_fresh_worker", lambda *a, **k: pytest.fail("the judge trained"))
     monkeypatch.setattr(runner, "warm_worker", lambda *a, **k: pytest.fail("the judge trained"))
-    judgement = judge_safely(execution, outcomes={})
+    judgement = judge_safely(execution, CHECKS, outcomes={})
     assert judgement["state"] == "grader_fault"
     assert "the batch's retraining stage has no result for this model" in judgement["reason"]
     assert not any(r["passed"] for r in judgement["results"] if r["name"].endswith("_accuracy"))

@@ -6,9 +6,9 @@ import sys
 import nbformat
 import pytest
 
-from autograder.checks import CHECKS
 from autograder.course.nbgrader_steps import generate_assignment, notebook_path
 from autograder.sandbox.bwrap import bwrap_path
+from tests.helpers import CHECKS
 
 
 def run(course, *args, env=None):

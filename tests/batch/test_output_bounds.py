@@ -12,6 +12,7 @@ from autograder.batch.feedback import summary_cell
 from autograder.batch.grade import flag_line
 from autograder.batch.judge import judge_safely
 from autograder.batch.outputs import gradescope_results
+from tests.helpers import CHECKS
 
 HOSTILE = "<script>alert(1)</script>[bold red]x[/] \x1b[31m" * 50_000        # 2 MB
 
@@ -27,7 +28,7 @@ def worst_execution():
 
 
 def test_a_judgement_of_the_most_hostile_record_is_tens_of_kilobytes():
-    judgement = judge_safely(worst_execution())
+    judgement = judge_safely(worst_execution(), CHECKS)
     size = len(json.dumps(judgement))
     assert size < 128_000, size
     assert len(judgement["flags"]) == MAX_FLAGS and judgement["flags"][-1]["why"] == "and 4941 more notices"
@@ -37,22 +38,22 @@ def test_a_judgement_of_the_most_hostile_record_is_tens_of_kilobytes():
 
 
 def test_the_report_gradescope_and_feedback_summary_stay_small_and_inert(tmp_path):
-    judgement = judge_safely(worst_execution())
+    judgement = judge_safely(worst_execution(), CHECKS)
     judgements = {"mallory": judgement}
     summary = {"students": 1, "sandboxed": True, "retraining": {"models": 0, "distinct": 0},
                "possible": judgement["possible"], "failed": {"mallory": judgement["reason"]},
                "flagged": {"mallory": [flag_line(f) for f in judgement["flags"]]}, "withheld": {},
                "cell_errors": {"mallory": judgement["cell_errors"]}}
-    summary["class"] = report.class_statistics(judgements, summary)
-    summary["common_mistakes"] = report.common_mistakes(judgements)
+    summary["class"] = report.class_statistics(judgements, summary, CHECKS)
+    summary["common_mistakes"] = report.common_mistakes(judgements, CHECKS)
     summary["identical"] = report.identical_groups(judgements)
     page = open(report.write_report(str(tmp_path / "exports" / "report.html"), judgements, summary,
-                                    course_dir=str(tmp_path)), encoding="utf-8").read()
+                                    CHECKS, course_dir=str(tmp_path)), encoding="utf-8").read()
     text = page.split("data:image/png;base64,")[0]       # the figures are the grader's own
     assert len(text) < 200_000, len(text)
     assert "<script>alert" not in page and "\x1b" not in page
-    results = json.dumps(gradescope_results(judgement))
+    results = json.dumps(gradescope_results(judgement, CHECKS))
     assert len(results) < 64_000 and "\x1b" not in results
-    cell = summary_cell(judgement, with_reference=False)
+    cell = summary_cell(judgement, CHECKS, with_reference=False)
     assert len(cell.source) < 64_000, len(cell.source)
     assert "<script>" not in cell.source

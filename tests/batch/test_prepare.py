@@ -9,6 +9,7 @@ import nbformat
 from autograder.batch import execute
 from autograder.kernel.channel import OBSERVATION_CELLS_KEY, SKIPPED_CELLS_KEY
 from autograder.untrusted.metadata import grade_id
+from tests.helpers import CHECKS
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOURCE = os.path.join(REPO, "source", "regularization", "regularization.ipynb")
@@ -33,7 +34,7 @@ def by_id(nb):
 
 def test_demonstrations_and_runner_cells_are_skipped_the_answers_and_what_they_need_run():
     release = nbformat.read(RELEASE, 4)
-    nb, plan = execute.prepare(submission(), seed=3, release=release)
+    nb, plan = execute.prepare(submission(), CHECKS, seed=3, release=release)
     ids = by_id(nb)
     run = {grade_id(nb.cells[i]) for i in plan.run}
     assert plan.mode == "needed", plan.reason
@@ -52,7 +53,7 @@ def test_demonstrations_and_runner_cells_are_skipped_the_answers_and_what_they_n
 
 
 def test_every_cell_runs_when_asked():
-    nb, plan = execute.prepare(submission(), release=nbformat.read(RELEASE, 4), mode="all")
+    nb, plan = execute.prepare(submission(), CHECKS, release=nbformat.read(RELEASE, 4), mode="all")
     assert plan.mode == "all" and nb.metadata[SKIPPED_CELLS_KEY] == []
 
 
@@ -80,7 +81,7 @@ def test_locked_cells_run_as_the_instructor_wrote_them():
 def test_a_notebook_the_graph_cannot_follow_runs_in_full_with_the_reason():
     nb = submission()
     nb.cells.insert(30, nbformat.v4.new_code_cell("globals()['run_dropout_sweep'] = print"))
-    nb, plan = execute.prepare(nb, release=nbformat.read(RELEASE, 4))
+    nb, plan = execute.prepare(nb, CHECKS, release=nbformat.read(RELEASE, 4))
     assert plan.mode == "all" and "globals()" in plan.reason
     assert nb.metadata[SKIPPED_CELLS_KEY] == []
 
@@ -88,10 +89,10 @@ def test_a_notebook_the_graph_cannot_follow_runs_in_full_with_the_reason():
 def test_a_deleted_test_cell_is_observed_at_the_end_with_what_its_check_needs():
     nb = submission()
     nb.cells = [c for c in nb.cells if grade_id(c) != "ex1_rates"]
-    _, plan = execute.prepare(copy.deepcopy(nb), release=nbformat.read(RELEASE, 4))
+    _, plan = execute.prepare(copy.deepcopy(nb), CHECKS, release=nbformat.read(RELEASE, 4))
     assert plan.mode == "all" and "globals()" in plan.reason     # check_all(globals()) now comes before it
     nb.cells = [c for c in nb.cells if grade_id(c) != "check_all"]
-    nb, plan = execute.prepare(nb, release=nbformat.read(RELEASE, 4))
+    nb, plan = execute.prepare(nb, CHECKS, release=nbformat.read(RELEASE, 4))
     assert nb.metadata[OBSERVATION_CELLS_KEY][-1] == len(nb.cells) - 1
     ids = by_id(nb)
     assert ids["ex1_solution"] in plan.run            # DROPOUT_RATES, read only at the end

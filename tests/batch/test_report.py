@@ -8,7 +8,7 @@ import nbformat
 
 from autograder.batch import report
 from autograder.untrusted.sandbox_output import printed_sweep
-from autograder.checks import CHECKS
+from tests.helpers import CHECKS
 
 POSSIBLE = sum(c.points for c in CHECKS.values())
 BN = "`create_bn_before_activation()`: hidden layer {} (Dense {}): BatchNormalization comes after the RELU"
@@ -35,14 +35,14 @@ def a_class():
 def summary_of(judgements, **extra):
     summary = {"students": len(judgements), "sandboxed": True, "retraining": {"models": 4, "distinct": 4},
                "possible": POSSIBLE, "failed": {}, "flagged": {}, "withheld": {}, **extra}
-    summary["class"] = report.class_statistics(judgements, summary)
-    summary["common_mistakes"] = report.common_mistakes(judgements)
+    summary["class"] = report.class_statistics(judgements, summary, CHECKS)
+    summary["common_mistakes"] = report.common_mistakes(judgements, CHECKS)
     summary["identical"] = report.identical_groups(judgements)
     return summary
 
 
 def test_the_same_mistake_with_other_numbers_is_one_group_counted_once_per_student():
-    mistakes = report.common_mistakes(a_class())
+    mistakes = report.common_mistakes(a_class(), CHECKS)
     first = mistakes[0]
     assert first["check"] == "ex2_bn_before" and first["count"] == 3
     assert first["students"] == ["ann", "ben", "cat"] and first["points_lost"] == 3 * CHECKS["ex2_bn_before"].points
@@ -58,7 +58,7 @@ def test_numbers_inside_names_stay_but_the_students_numbers_go():
 
 
 def test_summary_numbers_and_exercise_pass_rates():
-    stats = report.class_statistics(a_class(), {"possible": POSSIBLE, "flagged": {"ben": ["x"]}})
+    stats = report.class_statistics(a_class(), {"possible": POSSIBLE, "flagged": {"ben": ["x"]}}, CHECKS)
     bn = CHECKS["ex2_bn_before"].points
     assert stats["graded"] == 4 and stats["flagged"] == 1 and stats["full_marks"] == 1
     assert stats["median"] == POSSIBLE - bn
@@ -100,7 +100,8 @@ def test_the_page_names_cells_that_raised_pending_hand_grading_and_counts_a_part
     judgements = a_class()
     summary = summary_of(judgements, students=1, class_size=4,
                          cell_errors={"ben": [{"cell": 7, "error": "NameError: name 'X_train' is not defined"}]})
-    path = report.write_report(str(tmp_path / "exports" / "report.html"), judgements, summary, course_dir=str(tmp_path))
+    path = report.write_report(str(tmp_path / "exports" / "report.html"), judgements, summary, CHECKS,
+                               course_dir=str(tmp_path))
     page = open(path, encoding="utf-8").read()
     assert "4 submission(s) (1 graded in this run, the others as last recorded)" in page
     assert "<b>ben</b>: code cell 7: <code>NameError: name &#39;X_train&#39; is not defined</code>" in page
@@ -117,7 +118,8 @@ def test_the_page_shows_the_summary_the_groups_and_links_that_resolve(tmp_path):
     results.parent.mkdir(parents=True)
     results.write_text("{}")
     summary = summary_of(judgements, flagged={"ben": ["tampering: <script>alert(1)</script>"]})
-    path = report.write_report(str(course / "exports" / "report.html"), judgements, summary, course_dir=str(course))
+    path = report.write_report(str(course / "exports" / "report.html"), judgements, summary, CHECKS,
+                               course_dir=str(course))
     page = open(path, encoding="utf-8").read()
     assert "<b>4</b>graded" in page and "<b>1</b>full marks" in page
     assert "1 of 4 (25%)" in page                                          # Exercise 2
@@ -152,7 +154,7 @@ def test_a_students_full_sweep_is_plotted_as_printed(tmp_path):
     nb.parent.mkdir(parents=True)
     nb.write_text(open(tmp_path / "a.ipynb").read())
     page = open(report.write_report(str(tmp_path / "exports" / "report.html"), judgements,
-                                    summary_of(judgements), course_dir=str(tmp_path))).read()
+                                    summary_of(judgements), CHECKS, course_dir=str(tmp_path))).read()
     assert "Dropout sweeps" in page or "own dropout sweeps" in page
     assert page.count("data:image/png;base64,") == 4
 

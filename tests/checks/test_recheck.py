@@ -98,7 +98,7 @@ def test_in_a_real_kernel_a_check_rerun_after_a_fix_passes():
 
 def test_check_all_prints_every_visible_verdict_and_the_visible_points(capsys):
     from autograder.notebook import check_all
-    from autograder.checks import CHECKS
+    from tests.helpers import CHECKS
     check_all(namespace_with(BEFORE))
     out = capsys.readouterr().out.splitlines()
     visible = [n for n, c in CHECKS.items() if not c.hidden]

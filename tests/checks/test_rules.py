@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from autograder.checks import CHECKS, ExtractedSubject
+from autograder.checks import ExtractedSubject
+from tests.helpers import CHECKS
 from autograder.checks.inputs import GradingInputs
 
 

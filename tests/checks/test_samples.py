@@ -1,10 +1,9 @@
 """Each sample submission loses exactly the points it should, with a message that says why."""
 import pytest
 
-from autograder.checks import CHECKS
 from autograder.tools.sample_class import SAMPLES, Sample
 
-from tests.helpers import run_sample
+from tests.helpers import CHECKS, run_sample
 
 # The sentence each wrong sample's student must read.
 MESSAGES = {

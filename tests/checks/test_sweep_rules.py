@@ -3,7 +3,8 @@ epoch on 256 images per rate (about a second a case). Correct work written in un
 passes; unfair comparisons fail, each with a message naming the rule."""
 import pytest
 
-from autograder.checks import CHECKS, Subject
+from autograder.checks import Subject
+from tests.helpers import CHECKS
 
 BUILDER = '''
 import numpy as np

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from autograder.checks import CHECKS
 from autograder.course.nbgrader_steps import notebook_path
+from tests.helpers import CHECKS
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOURCE = os.path.join(REPO, "source", "regularization", "regularization.ipynb")

@@ -8,7 +8,6 @@ import pytest
 
 from autograder.batch import grade
 from autograder.sandbox.bwrap import bwrap_path
-from autograder.checks import CHECKS
 from autograder.course.gradebook import read_scores
 from tests.batch.test_grade import tree_hash
 from tests.helpers import cmdline, make_course
