@@ -239,7 +239,6 @@ def cmd_demo(args):
 
 def cmd_grade(args):
     from .assignment import current
-    from .course.gradebook import read_scores
     course = _course_dir(args.course)
     if args.source and not os.path.lexists(args.source):
         # nbgrader's habit: `grade ASSIGNMENT`; this course grades one assignment.
@@ -264,6 +263,7 @@ def cmd_grade(args):
             print(f"\nautograder: interrupted: {_journaled(course)} submission(s) graded so far are kept; "
                   "run `autograder grade` again to resume where it stopped", file=sys.stderr)
             return EXIT_INTERRUPTED
+    from .course.gradebook import read_scores      # nbgrader's: seconds a refusal above does not pay
     print()
     print_scores(read_scores(course, sorted(summary["scores"])), checks=args.checks)
     print()

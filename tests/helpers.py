@@ -1,11 +1,15 @@
 """Run a sample's solution cells in a namespace built like the notebook's, and grade it."""
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 import nbformat
 
 from autograder.assignment import current
 from autograder.checks import Subject, checks_of
+from autograder.course.nbgrader_steps import generate_assignment
 from autograder.tools.sample_class import apply_edits, solution_cells
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,19 +78,34 @@ def run_sample(sample, exercises=(1, 2, 3)):
     return results, errors
 
 
+_GENERATED = []
+
+
+def _generated():
+    """A course nbgrader generated once in this test process: the repository's source, release
+    and configuration, then a real `nbgrader generate_assignment` (its release and gradebook)."""
+    if not _GENERATED:
+        root = tempfile.mkdtemp(prefix="autograder-generated-")
+        atexit.register(shutil.rmtree, root, True)
+        course = os.path.join(root, "course")
+        os.mkdir(course)
+        for name in ("source", "release"):
+            shutil.copytree(os.path.join(REPO, name), os.path.join(course, name))
+        shutil.copy(os.path.join(REPO, "nbgrader_config.py"), os.path.join(course, "nbgrader_config.py"))
+        generate_assignment(course)
+        _GENERATED.append(course)
+    return _GENERATED[0]
+
+
 def make_course(root, config=""):
-    """A course directory under ``root``: the repository's source, release and configuration
-    (``config`` appended), with the assignment generated in its gradebook."""
-    import shutil
-    from autograder.course.nbgrader_steps import generate_assignment
+    """A course directory under ``root`` with the assignment generated in its gradebook, and
+    ``config`` (what grading reads) appended to its nbgrader_config.py: a copy of the course
+    nbgrader generated once in this process (its generation is tested in test_release.py and
+    test_end_to_end.py; each generation costs an nbgrader process)."""
     course = root / "course"
-    course.mkdir()
-    for name in ("source", "release"):
-        shutil.copytree(os.path.join(REPO, name), course / name)
-    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), course / "nbgrader_config.py")
+    shutil.copytree(_generated(), course)
     with open(course / "nbgrader_config.py", "a") as f:
         f.write(config)
-    generate_assignment(str(course))
     return course
 
 

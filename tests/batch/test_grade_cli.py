@@ -6,9 +6,9 @@ import sys
 import nbformat
 import pytest
 
-from autograder.course.nbgrader_steps import generate_assignment, notebook_path
+from autograder.course.nbgrader_steps import notebook_path
 from autograder.sandbox.bwrap import bwrap_path
-from tests.helpers import CHECKS
+from tests.helpers import CHECKS, make_course
 
 
 def run(course, *args, env=None):
@@ -31,8 +31,8 @@ def test_an_unknown_assignment_says_to_generate_it(course):
 
 
 @pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")
-def test_a_machine_without_its_datasets_grades_nobody_and_says_what_to_do(course, tmp_path):
-    generate_assignment(str(course))
+def test_a_machine_without_its_datasets_grades_nobody_and_says_what_to_do(tmp_path):
+    course = make_course(tmp_path)
     (course / "submitted" / "ann" / "regularization").mkdir(parents=True)
     nbformat.write(nbformat.v4.new_notebook(), notebook_path(str(course), "submitted", "ann"))
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_DATA_DIR"}
@@ -45,8 +45,8 @@ def test_a_machine_without_its_datasets_grades_nobody_and_says_what_to_do(course
 
 
 @pytest.mark.slow
-def test_no_sandbox_grades_with_a_warning_in_the_summary(course):
-    generate_assignment(str(course))
+def test_no_sandbox_grades_with_a_warning_in_the_summary(tmp_path):
+    course = make_course(tmp_path)
     release = nbformat.read(notebook_path(str(course), "release"), 4)
     release.cells = [nbformat.v4.new_code_cell("DROPOUT_RATES = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]")] + [
         c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") in CHECKS]

@@ -7,7 +7,7 @@ import pytest
 
 from autograder.sandbox.bwrap import bwrap_path
 from autograder.course.gradebook import read_scores
-from autograder.course.nbgrader_steps import generate_assignment
+from tests.helpers import make_course
 from tests.hostile.corpus import Case, expected_points, full, write
 
 ALICE = Case("Exercise 2's answers", parts=(2,), earns=full(2))
@@ -16,9 +16,9 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
 
 
-def test_a_class_graded_through_ray(course):
+def test_a_class_graded_through_ray(tmp_path):
     pytest.importorskip("ray")
-    generate_assignment(str(course))
+    course = make_course(tmp_path)
     write(course, "alice", ALICE)
     empty = course / "submitted" / "erin" / "regularization"
     empty.mkdir(parents=True)

@@ -10,7 +10,7 @@ import pytest
 
 from autograder.sandbox.bwrap import bwrap_path
 from autograder.course.gradebook import read_scores
-from autograder.course.nbgrader_steps import generate_assignment
+from tests.helpers import make_course
 from tests.hostile.corpus import R, Case, expected_points, full, write
 
 CLASS = {"alice": Case("Exercise 2's answers", parts=(2,), earns=full(2)),
@@ -24,8 +24,8 @@ def grade_command(course, *extra):
     return [sys.executable, "-m", "autograder", "--course", str(course), "grade", "--workers", "1", *extra]
 
 
-def test_sigkill_then_resume_completes_with_identical_results(course):
-    generate_assignment(str(course))
+def test_sigkill_then_resume_completes_with_identical_results(tmp_path):
+    course = make_course(tmp_path)
     for student, case in CLASS.items():
         write(course, student, case)
     journal = course / ".autograder" / "batch"
@@ -62,8 +62,8 @@ def _sandboxes_of(course):
             and (line := cmdline(pid)).startswith(bwrap_path()) and str(course) in line.split("\0")]
 
 
-def test_ctrl_c_stops_the_batch_in_seconds_keeping_nothing_half_done(course):
-    generate_assignment(str(course))
+def test_ctrl_c_stops_the_batch_in_seconds_keeping_nothing_half_done(tmp_path):
+    course = make_course(tmp_path)
     write(course, "alice", CLASS["alice"])
     proc = subprocess.Popen(grade_command(course), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
