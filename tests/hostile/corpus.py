@@ -525,6 +525,18 @@ def _nbformat3():
         {"cells": [{"cell_type": "code", "input": "print(1)", "language": "python", "outputs": []}]}]}).encode()
 
 
+# 1.2 million empty lists in 3.6 MB: within the size limit, beyond what the grader parses.
+JSON_BOMB = b'{"cells": [], "metadata": {"x": [' + b"[]," * 1_200_000 + b'[]]}, "nbformat": 4, "nbformat_minor": 5}'
+# A student's markdown that would run in the instructor's browser if the feedback page kept it live.
+SCRIPT_MARKDOWN = ("[my notes](javascript:alert(document.cookie)) and [the docs](https://keras.io)\n\n"
+                   "<script>alert('feedback')</script> <img src=x onerror=alert('img')>")
+
+
+def _script_markdown(nb):
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(SCRIPT_MARKDOWN))
+    return nb
+
+
 REFERENCE_CIFAR_ALIAS = "_reference_cifar_model = create_cifar_model\n"
 WITHHELD = "withheld for review"
 
@@ -590,6 +602,8 @@ CASES = {
     "truncated": Case("truncated JSON", raw=b'{"cells": [{"cell_type": "code", "sour', reason="not a valid notebook"),
     "nbformat3": Case("an nbformat 3 notebook", raw=_nbformat3(), reason="another assignment"),
     "huge": Case("a 100 MB notebook", big=True, reason="MB"),
+    "json_bomb": Case("a 3.6 MB notebook of 1.2 million empty JSON lists", raw=JSON_BOMB,
+                      reason="JSON lists and objects"),
     "not_utf8": Case("non-UTF-8 bytes", raw=b'{"cells": "\xff\xfe\x00caf\xe9"}', reason="not UTF-8"),
     "other_assignment": Case("a notebook of another assignment", parts=("r",), edit=_another_assignment,
                              reason="another assignment"),
@@ -630,6 +644,10 @@ CASES = {
     "notebook_is_link": Case("the notebook itself is a link to the course's source notebook (solutions, hidden tests)",
                              notebook_link=lambda course: course / "source" / "regularization" / "regularization.ipynb",
                              reason="symbolic link"),
+    "many_files": Case("ships 2,500 small files beside the notebook", parts=("r",), earns=R,
+                       files={f"many/{i}.txt": "x" for i in range(2500)}, notice="files a submission may ship"),
+    "script_markdown": Case("markdown with a javascript: link, a <script> and an onerror handler", parts=("r",),
+                            earns=R, edit=_script_markdown),
     "special_files": Case("ships a FIFO, a file name that is not UTF-8 and folders nested 300 deep", parts=("r",),
                           earns=R, special=("pipe.ipynb",), edit=None, notice="not a regular file",
                           files={"/".join(["d"] * 300) + "/x.py": "x = 1", "caf\udce9.txt": "x"}),

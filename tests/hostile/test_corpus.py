@@ -106,6 +106,14 @@ def test_nothing_outside_a_scratch_folder_is_reached_or_changed(corpus):
     assert rows[VICTIM].lost() == {}
 
 
+def test_a_students_markdown_is_inert_in_the_feedback_page(corpus):
+    course, _, _, _ = corpus
+    html = (course / "feedback" / "script_markdown" / "regularization" / "regularization.html").read_text()
+    assert "my notes" in html and 'href="https://keras.io"' in html
+    assert "javascript:alert" not in html.lower()
+    assert "<script>alert('feedback')" not in html and "<img src=x onerror" not in html
+
+
 def test_every_execution_ends_within_the_submissions_limit(corpus):
     course, _, _, _ = corpus
     assert_within_submission_limit(ALL, course, SUBMISSION_LIMIT_S)
