@@ -27,6 +27,7 @@ from .results import Flag, execution_result
 from .report import class_statistics, common_mistakes, identical_groups, reference_model_key
 from .timestamps import read_timestamp
 from .pool import LocalPool, visible_gpus
+from ..common.interrupts import interrupts_kept
 from ..common.terminal import StageProgress
 from .settings import Sandbox, settings
 
@@ -262,7 +263,8 @@ def _record_all(course_dir, journal, judgements, feedback, show, checks, force=(
             progress.advance(cached=True)
             continue
         try:
-            record(course_dir, student, judgement, journal.workdir(student), checks, feedback=feedback)
+            with interrupts_kept():     # nbgrader's API swallows a Ctrl-C (common/interrupts.py)
+                record(course_dir, student, judgement, journal.workdir(student), checks, feedback=feedback)
         except Exception as exc:
             failed[student] = f"{type(exc).__name__}: {str(exc)[-500:]}"
             progress.advance(failed=True)
