@@ -132,7 +132,8 @@ def serve():
 
 
 def main(argv):
-    unused = TRAINING_UNUSED + (TENSORFLOW_UNUSED if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" else ())
+    tensorflow = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
+    unused = TRAINING_UNUSED + (TENSORFLOW_UNUSED if tensorflow else ())
     with without(unused):
         import keras  # noqa: F401  (every job needs it; imported here without what no job reads)
     if argv == ["--serve"]:
