@@ -1,5 +1,6 @@
 """Run a sample's solution cells in a namespace built like the notebook's, and grade it."""
 import atexit
+import functools
 import os
 import shutil
 import sys
@@ -78,23 +79,19 @@ def run_sample(sample, exercises=(1, 2, 3)):
     return results, errors
 
 
-_GENERATED = []
-
-
+@functools.cache
 def _generated():
     """A course nbgrader generated once in this test process: the repository's source, release
     and configuration, then a real `nbgrader generate_assignment` (its release and gradebook)."""
-    if not _GENERATED:
-        root = tempfile.mkdtemp(prefix="autograder-generated-")
-        atexit.register(shutil.rmtree, root, True)
-        course = os.path.join(root, "course")
-        os.mkdir(course)
-        for name in ("source", "release"):
-            shutil.copytree(os.path.join(REPO, name), os.path.join(course, name))
-        shutil.copy(os.path.join(REPO, "nbgrader_config.py"), os.path.join(course, "nbgrader_config.py"))
-        generate_assignment(course)
-        _GENERATED.append(course)
-    return _GENERATED[0]
+    root = tempfile.mkdtemp(prefix="autograder-generated-")
+    atexit.register(shutil.rmtree, root, True)
+    course = os.path.join(root, "course")
+    os.mkdir(course)
+    for name in ("source", "release"):
+        shutil.copytree(os.path.join(REPO, name), os.path.join(course, name))
+    shutil.copy(os.path.join(REPO, "nbgrader_config.py"), os.path.join(course, "nbgrader_config.py"))
+    generate_assignment(course)
+    return course
 
 
 def make_course(root, config=""):

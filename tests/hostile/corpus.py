@@ -163,6 +163,19 @@ def expected_points(case):
     return {n: float(case.earns.get(n, 0)) for n in CHECKS}
 
 
+def sandbox_limits(*, cell_timeout_s, submission_timeout_s):
+    """A course's sandbox limits for a hostile batch (appended to its nbgrader_config.py): the
+    times given, and memory, processes, file size and output small enough for the bombs to hit."""
+    return f"""
+c.Sandbox.cell_timeout_s = {cell_timeout_s}
+c.Sandbox.submission_timeout_s = {submission_timeout_s}
+c.Sandbox.memory_mb = 6144
+c.Sandbox.max_processes = 200
+c.Sandbox.max_file_mb = 50
+c.Sandbox.max_output_kb = 64
+"""
+
+
 def assert_expected_points(cases, summary, rows):
     """Every case recorded in the gradebook with the points it is expected to earn."""
     assert set(rows) == set(cases), "every case is recorded in the gradebook"

@@ -13,7 +13,7 @@ from tests.batch.test_grade import tree_hash
 from tests.helpers import cmdline, make_course
 from tests.hostile.corpus import (CASES, REPO, SECRETS, WITHHELD, R, Case, assert_expected_points,
                                   assert_one_clear_reason, assert_within_submission_limit, full, host_secret,
-                                  plant_secrets, write)
+                                  plant_secrets, sandbox_limits, write)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
@@ -22,14 +22,7 @@ pytestmark = [pytest.mark.slow,
 # there a sweep case took over 40 s and an earlier cell over 20 s. (The cases that exhaust a limit
 # run under tight ones: test_limits.py.)
 SUBMISSION_LIMIT_S = 90
-LIMITS = f"""
-c.Sandbox.cell_timeout_s = 30
-c.Sandbox.submission_timeout_s = {SUBMISSION_LIMIT_S}
-c.Sandbox.memory_mb = 6144
-c.Sandbox.max_processes = 200
-c.Sandbox.max_file_mb = 50
-c.Sandbox.max_output_kb = 64
-"""
+LIMITS = sandbox_limits(cell_timeout_s=30, submission_timeout_s=SUBMISSION_LIMIT_S)
 VICTIM = "zz_victim"
 ALL = dict(CASES, **{VICTIM: Case("an honest student, graded beside them", parts=(1, 2, 3),
                                   earns=full(1, 2, 3))})

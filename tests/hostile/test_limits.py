@@ -12,21 +12,14 @@ from autograder.course.gradebook import read_scores
 from autograder.sandbox.bwrap import bwrap_path
 from tests.helpers import cmdline, make_course
 from tests.hostile.corpus import (LIMIT_CASES, R, Case, assert_expected_points, assert_one_clear_reason,
-                                  assert_within_submission_limit, write)
+                                  assert_within_submission_limit, sandbox_limits, write)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed")]
 # An honest case here runs a few lines of Python and no library (4-5 s alone, its kernel's start
 # included), so a cell limit of 10 s and a submission limit of 30 s leave room for a loaded machine.
 SUBMISSION_LIMIT_S = 30
-LIMITS = f"""
-c.Sandbox.cell_timeout_s = 10
-c.Sandbox.submission_timeout_s = {SUBMISSION_LIMIT_S}
-c.Sandbox.memory_mb = 6144
-c.Sandbox.max_processes = 200
-c.Sandbox.max_file_mb = 50
-c.Sandbox.max_output_kb = 64
-"""
+LIMITS = sandbox_limits(cell_timeout_s=10, submission_timeout_s=SUBMISSION_LIMIT_S)
 ALL = dict(LIMIT_CASES, zz_neighbour=Case("an honest student, graded beside them", parts=("r",), earns=R))
 
 
