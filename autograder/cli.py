@@ -26,7 +26,7 @@ import os
 import sys
 import time
 
-from .common.lean_imports import skip_unused
+from .common.lean_imports import lean_start
 from .common.terminal import one_line, quiet_native_import
 
 EXIT_USAGE = 2
@@ -592,7 +592,7 @@ def build_parser():
 
 
 def main(argv=None):
-    skip_unused()
+    lean_start()
     args = build_parser().parse_args(argv)
     if args.command in NATIVE_LOGGING_COMMANDS:
         quiet_native_import("tensorflow")

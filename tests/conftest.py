@@ -8,9 +8,9 @@ import tempfile
 
 import pytest
 
-from autograder.common.lean_imports import skip_unused
+from autograder.common.lean_imports import lean_start
 
-skip_unused()      # as the grader's own processes do: nbformat loads in 0.4 s, not 3
+lean_start()      # as the grader's own processes do: nbformat loads in 0.4 s, not 3
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PREPARE = os.path.join(os.path.dirname(REPO), "shared", "datasets", "prepare.py")

@@ -15,8 +15,17 @@ galleries, h5py for .h5 files, and, under TensorFlow, JAX and SciPy for TFLite's
 sparse inputs): 4-5 s of the 10-11 s of CPU that importing Keras costs there on the project's
 2-core machine. The worker imports Keras ``without`` them (``TRAINING_UNUSED``,
 ``TENSORFLOW_UNUSED``); code that asks for one of them later still gets it.
+
+Importing TensorFlow creates millions of objects, and CPython 3.11's cyclic collector, at its
+default first threshold (700 allocations), walks the young ones again and again while they are
+created: about a fifth of the import's CPU (13 s to 10.5 s on the project's machine with a first
+threshold of 10,000). Every process here that imports the big libraries (the command line,
+nbgrader's commands, the runner in each sandbox, the retraining workers, and the students'
+kernels, see ``sandbox.inside``) collects less often (``GC_THRESHOLDS``): what a program
+computes does not depend on when its garbage is collected, only when memory comes back does.
 """
 import contextlib
+import gc
 import sys
 
 UNUSED = ("rfc3987_syntax",)
@@ -24,10 +33,15 @@ TRAINING_UNUSED = ("sklearn", "pandas", "IPython", "matplotlib", "h5py")
 TENSORFLOW_UNUSED = ("jax", "scipy")
 
 
-def skip_unused():
-    """Mark the unused modules absent in this process (one already imported stays)."""
+GC_THRESHOLDS = (10000, 10, 10)
+
+
+def lean_start():
+    """How a process of the grader starts: the unused modules marked absent (one already
+    imported stays), the collector's first threshold raised."""
     for name in UNUSED:
         sys.modules.setdefault(name, None)
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 @contextlib.contextmanager

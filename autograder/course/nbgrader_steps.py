@@ -22,7 +22,7 @@ from .feedback_filters import seal_feedback
 
 # `python -c` for nbgrader's commands: the grader's lean imports and in-process gradebook
 # stamp, then nbgrader's own entry point.
-NBGRADER_MAIN = ("import sys; from autograder.common.lean_imports import skip_unused; skip_unused(); "
+NBGRADER_MAIN = ("import sys; from autograder.common.lean_imports import lean_start; lean_start(); "
                  f"from {__name__} import stamp_in_process; stamp_in_process(); "
                  "sys.argv[0] = 'nbgrader'; from nbgrader.apps.nbgraderapp import main; main()")
 

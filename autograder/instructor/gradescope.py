@@ -22,7 +22,7 @@ import traceback
 import zipfile
 
 from ..common.atomic import write_json
-from ..common.lean_imports import skip_unused
+from ..common.lean_imports import lean_start
 from ..assignment import activate, current, spec_paths
 from ..course.nbgrader_steps import generate_assignment, notebook_path
 from .student_package import build_wheel
@@ -250,7 +250,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.instructor.gradescope")
     parser.add_argument("--root", default="/autograder")
     args = parser.parse_args(argv)
-    skip_unused()
+    lean_start()
     results = run(os.path.abspath(args.root))
     print(f"score {results.get('score')}, {len(results.get('tests', []))} tests")
     return 0

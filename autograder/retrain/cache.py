@@ -1,5 +1,9 @@
 """Content-addressed store of retraining results; writes are atomic, so a crash never
-leaves half a result behind."""
+leaves half a result behind. A job is trained by one process at a time (``claim``): two batches
+on one machine (or two test workers) that need the same model train it once, the second
+reading what the first kept."""
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -100,9 +104,22 @@ class ResultCache:
     def put(self, key, result):
         write_json(self._path(key), result)
 
+    @contextlib.contextmanager
+    def claim(self, key):
+        """Held while ``key`` is trained here: another process claiming it waits, then finds
+        the result in the cache (a lock the kernel drops if this process dies)."""
+        path = self._path(key)[:-len(".json")] + ".lock"
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def clear(self):
         """Remove every cached result (and the cut datasets); returns how many results."""
         results = os.path.join(self.root, "results")
-        count = sum(len(f) for _, _, f in os.walk(results)) if os.path.isdir(results) else 0
+        count = sum(name.endswith(".json") for _, _, names in os.walk(results) for name in names)
         shutil.rmtree(self.root, ignore_errors=True)
         return count

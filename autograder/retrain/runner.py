@@ -1,6 +1,7 @@
 """Run a retraining job in a fresh interpreter, through the content-addressed cache."""
 import atexit
 import contextlib
+import functools
 import json
 import os
 import select
@@ -268,12 +269,24 @@ def retrain(config, protocol, profile=None, *, optimizer=None, seed=None, backen
     start = time.perf_counter()
     config, optimizer, protocol, profile, seed, backend, key = job_spec(
         config, protocol, profile, optimizer, seed, backend)
-    budget = protocol.budget(profile)
     cache = cache or ResultCache()
-    if use_cache:
-        hit = cache.get(key)
-        if hit is not None:
-            return dict(hit, cached=True, key=key, wall_s=time.perf_counter() - start)
+    train = functools.partial(_train, config=config, optimizer=optimizer, protocol=protocol, profile=profile,
+                              seed=seed, backend=backend, key=key, cache=cache, progress=progress,
+                              timeout=timeout, gpu=gpu, warm=warm, slot=slot, start=start, use_cache=use_cache)
+    if not use_cache:
+        return train()
+    hit = cache.get(key)
+    if hit is None:
+        with cache.claim(key):
+            hit = cache.get(key)        # trained by another process while this one waited
+            if hit is None:
+                return train()
+    return dict(hit, cached=True, key=key, wall_s=time.perf_counter() - start)
+
+
+def _train(*, config, optimizer, protocol, profile, seed, backend, key, cache, progress, timeout, gpu, warm,
+           slot, start, use_cache):
+    budget = protocol.budget(profile)
     spec = {"config": config, "optimizer": optimizer, "protocol": protocol.name, "profile": profile,
             "seed": seed, "progress": progress, "data_cache": cache.data_dir}
     timeout = timeout or 600 + 120 * budget.epochs

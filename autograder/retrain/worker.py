@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from ..common.lean_imports import TENSORFLOW_UNUSED, TRAINING_UNUSED, without
+from ..common.lean_imports import TENSORFLOW_UNUSED, TRAINING_UNUSED, lean_start, without
 
 
 def _device():
@@ -134,6 +134,7 @@ def serve():
 def main(argv):
     tensorflow = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
     unused = TRAINING_UNUSED + (TENSORFLOW_UNUSED if tensorflow else ())
+    lean_start()
     with without(unused):
         import keras  # noqa: F401  (every job needs it; imported here without what no job reads)
     if argv == ["--serve"]:

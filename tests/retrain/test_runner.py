@@ -1,6 +1,7 @@
 """Retraining in a clean process: real training on real data slices, cached, deterministic,
 and deaf to whatever the calling process did to Keras."""
 import importlib.util
+from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import pytest
@@ -48,7 +49,14 @@ def test_retrain_reports_real_training_and_is_deterministic(cache, backend):
 
 
 def test_identical_models_share_one_retraining(cache):
-    a = retrain(small_model().to_json(), "fashion_mnist_mlp", "quick", cache=cache)
+    # Two callers at once (two batches, two test workers): one trains, the other waits and reads it.
+    config = small_model().to_json()
+    with ThreadPoolExecutor(2) as pool:
+        pair = list(pool.map(lambda slot: retrain(config, "fashion_mnist_mlp", "quick", cache=cache, slot=slot),
+                             (0, 1)))
+    assert sorted(r["cached"] for r in pair) == [False, True]
+    a = next(r for r in pair if not r["cached"])
+    assert [r["best_val_acc"] for r in pair] == [a["best_val_acc"]] * 2
     renamed = small_model(name_offset=3)
     b = retrain(renamed.to_json(), "fashion_mnist_mlp", "quick", cache=cache)
     assert b["cached"] is True and b["key"] == a["key"] and b["best_val_acc"] == a["best_val_acc"]
