@@ -21,7 +21,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Dedu
 
 from ..assignment import current
 from ..checks.result import CheckResult
-from ..course.feedback_filters import inert_cells, seal_feedback, without_grader_noise
+from ..course.feedback_filters import FeedbackExporter, inert_cells, seal_feedback, without_grader_noise
 from ..course.lms import sync_student
 from ..course.nbgrader_steps import notebook_path, open_gradebook, stamp_in_process
 from ..untrusted.metadata import grade_id as grade_id_of
@@ -116,6 +116,7 @@ def _api(course_dir):
                                                CheckCellMetadata]
     config.Autograde.autograde_preprocessors = [ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                                 AssignLatePenalties, CheckCellMetadata]
+    config.GenerateFeedback.exporter_class = FeedbackExporter
     coursedir = CourseDirectory(config=config)
     stamp_in_process()          # nbgrader's autograde creates the gradebook of a new course
     return NbGraderAPI(coursedir=coursedir, config=config)
