@@ -11,12 +11,13 @@ class RayPool:
     def __init__(self, address):
         import ray
         if not ray.is_initialized():
-            env = {k: v for k, v in os.environ.items() if k.startswith(("AUTOGRADER_", "KERAS_", "TF_"))}
-            options = dict(log_to_driver=False, runtime_env={"env_vars": env})
-            if address == "local":      # a Ray instance of this machine, started and stopped here
-                ray.init(include_dashboard=False, **options)
+            if address == "local":
+                # A Ray instance of this machine, started and stopped here: its workers inherit
+                # this process's environment (a runtime_env would start a second set of them).
+                ray.init(include_dashboard=False, log_to_driver=False)
             else:
-                ray.init(address=address, **options)
+                env = {k: v for k, v in os.environ.items() if k.startswith(("AUTOGRADER_", "KERAS_", "TF_"))}
+                ray.init(address=address, log_to_driver=False, runtime_env={"env_vars": env})
         self.ray = ray
         self.workers = int(ray.cluster_resources().get("CPU", 1))
         self.cluster_gpus = int(ray.cluster_resources().get("GPU", 0))
