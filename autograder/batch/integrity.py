@@ -4,7 +4,8 @@ The course's source/, release/ and submitted/ (the students' files), nbgrader_co
 the reference solutions and thresholds, the grader's own package, every retraining result
 already in the cache (new results may appear; none may change), and the Python environment
 the grader runs from (by each file's size, mode and modification time: hashing a gigabyte
-of libraries would cost more than the batch's recording).
+of libraries would cost more than the batch's recording; a base installation's own
+site-packages, which the virtual environment never imports from, is left out).
 """
 import os
 import sys
@@ -67,20 +68,39 @@ def environment_paths():
     return sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)})
 
 
+def unread_package_folders(roots):
+    """The package folders under ``roots`` this interpreter never imports from (a base
+    installation's own site-packages, beside the virtual environment's): another
+    environment's libraries, left out of the walk."""
+    read = {os.path.realpath(p) for p in sys.path if p and os.path.isabs(p)}
+    unread = set()
+    for root in roots:
+        for lib in ("lib", "lib64"):
+            folder = os.path.join(root, lib, f"python{sys.version_info.major}.{sys.version_info.minor}")
+            for name in ("site-packages", "dist-packages"):
+                path = os.path.realpath(os.path.join(folder, name))
+                if os.path.isdir(path) and path not in read:
+                    unread.add(path)
+    return sorted(unread)
+
+
 def snapshot(course_dir):
     marks = {}
     for name, root in guarded_paths(course_dir).items():
         marks.update(_marks(name, root))
-    for root in environment_paths():
-        marks.update(_stat_marks(root))
+    roots = environment_paths()
+    skipped = unread_package_folders(roots)
+    for root in roots:
+        marks.update(_stat_marks(root, [p for p in skipped if p.startswith(root + os.sep)]))
     return marks
 
 
-def _stat_marks(root):
-    """{"environment:path": "size mode mtime"} of every file under ``root`` but caches, read
-    by find(1) (a Python walk of a TensorFlow environment takes seconds)."""
+def _stat_marks(root, skipped=()):
+    """{"environment:path": "size mode mtime"} of every file under ``root`` but caches and the
+    ``skipped`` folders, read by find(1) (a Python walk of a TensorFlow environment takes seconds)."""
     import subprocess
-    out = subprocess.run(["find", root, "-name", "__pycache__", "-prune", "-o", "-type", "f",
+    pruned = ["(", "-name", "__pycache__"] + [arg for path in skipped for arg in ("-o", "-path", path)] + [")"]
+    out = subprocess.run(["find", root, *pruned, "-prune", "-o", "-type", "f",
                           "-printf", "%s %m %T@ %p\\0"], capture_output=True, check=False).stdout
     marks = {}
     for entry in out.split(b"\0"):
