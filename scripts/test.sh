@@ -3,6 +3,7 @@
 set -euo pipefail
 bash "$(dirname "$0")/setup.sh"
 source "$(dirname "$0")/env.sh"
-# Two workers, a test module per worker (a module's graded class is built once): the suite's
-# batches each run one sandbox at a time for much of their time, so two keep both cores busy.
-exec python -m pytest -q -n 2 --dist loadfile --durations=25 "$@"
+# Two workers, a test module per worker (a module's graded class is built once), taken in the
+# conftest's order, the longest first (xdist reorders by tests per module unless told not to; and
+# its per-test "loadgroup" does not group under pytest 9, whose node ids it can no longer tag).
+exec python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25 "$@"
