@@ -96,7 +96,7 @@ def test_the_release_notebooks_visible_checks_pass_with_the_student_package_alon
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)          # the kernel inherits this process's environment
     try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate",
                        resources={"metadata": {"path": str(tmp_path)}}).execute()
     finally:
         for k, v in old.items():

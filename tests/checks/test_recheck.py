@@ -85,7 +85,7 @@ def test_in_a_real_kernel_a_check_rerun_after_a_fix_passes():
                 nbformat.v4.new_code_cell(check_cell), nbformat.v4.new_code_cell(BEFORE),
                 nbformat.v4.new_code_cell(check_cell), nbformat.v4.new_code_cell(AFTER_RELU),
                 nbformat.v4.new_code_cell(check_cell)]
-    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True, shutdown_kernel="immediate",
                    resources={"metadata": {"path": REPO}}).execute()
     verdicts = []
     for cell in nb.cells[0::2]:
