@@ -21,6 +21,7 @@ from ..data import data_dir
 from ..checks import kernel_checks
 from ..kernel.channel import OBSERVATION_CELLS_KEY, OBSERVE_PREFIX, SKIPPED_CELLS_KEY
 from ..sandbox import bwrap as sandbox
+from ..sandbox import font_cache
 from ..sandbox import scratch as scratch_mod
 from ..retrain.private import hidden_paths
 from . import needed
@@ -198,6 +199,7 @@ def kernel_command(scratch, prepared, channel_fd, *, course_dir, settings, slot=
     env = kernel_env(scratch)
     for key in ("HOME", "IPYTHONDIR", "KERAS_HOME", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR"):
         os.makedirs(env[key], exist_ok=True)
+    font_cache.lay_font_lists(env["MPLCONFIGDIR"], env)
     argv = [sys.executable, "-I", "-m", "autograder.sandbox.inside", prepared, str(channel_fd),
             str(settings.cell_timeout_s), str(settings.max_output_kb)]
     if not settings.enabled:
