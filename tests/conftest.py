@@ -34,10 +34,8 @@ def pytest_configure(config):
 # worker, in this order) the corpus starts at once on one worker and the other takes the rest as
 # it comes, so neither is left with a long module at the end. (xdist's default reordering, by
 # tests per module, had started the corpus minutes late.)
-# test_grade comes before the plain-nbgrader run, whose in-kernel checks then find the reference's
-# retrainings in the session's cache (a third of that test's time).
-FIRST = ("tests/hostile/test_corpus.py", "tests/batch/test_grade.py", "tests/test_second_assignment.py",
-         "tests/test_end_to_end.py", "tests/hostile/test_limits.py")
+FIRST = ("tests/hostile/test_corpus.py", "tests/test_second_assignment.py", "tests/test_end_to_end.py",
+         "tests/batch/test_grade.py", "tests/hostile/test_limits.py")
 
 
 def pytest_collection_modifyitems(config, items):
